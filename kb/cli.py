@@ -77,12 +77,12 @@ def ingest(
         typer.echo(f"  FAILED [{f.code}] {f.path}: {f.error}")
 
 
-def _progress_bar():
+def _progress_bar(label: str = "ingest"):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     progress = Progress(
-        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         TextColumn("{task.description}"), console=Console(stderr=True), transient=True,
     )
     task = None
@@ -150,21 +150,32 @@ def delete(
         typer.echo(f"Removed {n} document(s) from the indexes.")
 
 
+Mode = typer.Option("--mode", help="hybrid (both indexes fused), dense or keyword.")
+
+
+def _principal(user: str, groups: Optional[list[str]]):
+    from kb.types import Principal
+
+    return Principal(user, frozenset(groups or []))
+
+
 @app.command()
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Question or keywords, Chinese or English.")],
     user: Annotated[str, typer.Option("--user", help="Who is searching.")] = "local",
     group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="A group of the user (repeatable).")] = None,
-    k: Annotated[int, typer.Option("-k", help="Number of results.")] = 10,
+    k: Annotated[int, typer.Option("-k", min=1, help="Number of results.")] = 10,
+    mode: Annotated[Optional[str], Mode] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Search the ingested documents the user may read."""
-    from kb.types import Principal
-
     kb = _app(ctx)
     searcher = kb.searcher()
-    hits = searcher.search(query, Principal(user, frozenset(group or [])), k=k)
+    try:
+        hits = searcher.search(query, _principal(user, group), k=k, mode=mode)
+    except ValueError as exc:
+        _fail(str(exc))
     rows = [
         {"rank": i, "score": round(h.score, 6), "doc_id": h.chunk.doc_id, "path": h.chunk.path,
          "page": h.chunk.page, "section": h.chunk.section, "chunk_id": h.chunk.chunk_id,
@@ -175,13 +186,100 @@ def search(
         _print_json({"hits": rows,
                      "timings_ms": {k_: round(v, 2) for k_, v in searcher.last_timings.items()}})
         return
+    from retriever.highlight import mark, snippet
+
     if not rows:
         typer.echo("No results.")
     for r in rows:
-        where = r["path"] + (f", p. {r['page']}" if r["page"] else "")
+        where = typer.style(r["path"], bold=True) + (f", p. {r['page']}" if r["page"] else "")
         where += f" — {r['section']}" if r["section"] else ""
-        snippet = " ".join(r["text"].split())[:200]
-        typer.echo(f"{r['rank']:>2}. {where}\n    {snippet}")
+        text, spans = snippet(r["text"], query)
+        on, off = typer.style("\0", fg="yellow", bold=True).split("\0")
+        typer.echo(f"{r['rank']:>2}. {where}  [{r['score']:.4f}]\n    {mark(text, spans, on, off)}")
+
+
+@app.command("eval")
+def eval_(
+    ctx: typer.Context,
+    questions: Annotated[Path, typer.Argument(help="Questions, one JSON object per line.")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="Results per question.")] = 10,
+    mode: Annotated[Optional[str], Mode] = None,
+    user: Annotated[str, typer.Option("--user", help="Who asks.")] = "local",
+    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="A group of the user (repeatable).")] = None,
+    prefix: Annotated[str, typer.Option(help="Put before every gold path (when the corpus was ingested from a folder above theirs).")] = "",
+    misses: Annotated[int, typer.Option(help="List up to N answerable questions whose gold file is not in the top 5.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Retrieval metrics of a question set against the ingested corpus (recall@1/5/10, MRR@10,
+    strict and lenient, overall and per dataset) and query latency."""
+    from kb.evaluate import evaluate, load_questions, missing_gold
+
+    kb = _app(ctx)
+    if not questions.is_file():
+        _fail(f"no such file: {questions}")
+    try:
+        qs = load_questions(questions, prefix)
+    except ValueError as exc:
+        _fail(str(exc))
+    mode = mode or kb.settings.search_mode
+    known = {d.path for d in kb.manifest.docs() if d.status == "ok"}
+    if not known:
+        _fail("nothing is ingested: run `kb ingest` on the corpus first")
+    absent = missing_gold(qs, known)
+    bar, close = (None, lambda: None) if as_json else _progress_bar("eval")
+    try:
+        result = evaluate(kb.searcher(), qs, _principal(user, group), k=k, mode=mode,
+                          misses=misses, progress=bar and (lambda i, n: bar("eval", i, n, "")))
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        close()
+    result["gold_missing_from_index"] = absent
+    if as_json:
+        _print_json(result)
+        return
+    _print_eval(result)
+
+
+def _print_eval(r: dict) -> None:
+    typer.echo(f"mode {r['mode']}, k {r['k']}: {r['questions']} questions, "
+               f"{r['answerable']} answerable")
+    head = f"{'':<36}{'n':>5} {'R@1':>7}{'R@5':>7}{'R@10':>7}{'MRR@10':>8}   lenient R@1/R@5"
+    typer.echo(head)
+    rows = [("all", r)] + [(name, b) for name, b in r["by_dataset"].items()]
+    for name, b in rows:
+        m = b["retrieval"]
+        if not m:
+            continue
+        lm = m["lenient"]
+        mrr = next(v for key, v in m.items() if key.startswith("mrr@"))
+        typer.echo(f"{name[:35]:<36}{b['answerable']:>5} {m.get('recall@1', 0):>7.3f}"
+                   f"{m.get('recall@5', 0):>7.3f}{m.get('recall@10', 0):>7.3f}{mrr:>8.3f}"
+                   f"   {lm.get('recall@1', 0):.3f}/{lm.get('recall@5', 0):.3f}")
+    lat = r["latency_ms"]
+    typer.echo(f"latency ms: p50 {lat['p50']}, p95 {lat['p95']}, max {lat['max']}")
+    if r.get("gold_missing_from_index"):
+        typer.echo(f"warning: {len(r['gold_missing_from_index'])} gold file(s) are not in the "
+                   "index (ingest the folder the gold paths are relative to, or use --prefix)")
+    for miss in r.get("misses", []):
+        typer.echo(f"  miss {miss['id']}: {miss['question']}  gold {miss['gold_docs']} "
+                   f"top {miss['top']}")
+
+
+@app.command("reindex-keywords")
+def reindex_keywords(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Rebuild the keyword index (tokens and statistics) from the chunks it stores."""
+    kb = _app(ctx)
+    t = time.perf_counter()
+    n = kb.keyword_index.rebuild()
+    took = time.perf_counter() - t
+    if as_json:
+        _print_json({"chunks": n, "seconds": round(took, 3)})
+    else:
+        typer.echo(f"Re-tokenized {n} chunks in {took:.1f}s.")
 
 
 @app.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -33,10 +33,24 @@ class Settings(BaseSettings):
 
     # Search
     search_k: int = Field(10, ge=1, description="Results returned by a search.")
+    search_mode: Literal["hybrid", "dense", "keyword"] = Field(
+        "hybrid", description="Which indexes answer a search: both fused, or one alone."
+    )
     search_candidates: int = Field(50, ge=1, description="Candidates fetched from each index.")
+    keyword_pool: int = Field(
+        200, ge=1, description="FTS5 candidates rescored with BM25 over readable chunks only."
+    )
+    fusion: Literal["rrf", "convex"] = Field(
+        "rrf", description="'rrf' (reciprocal rank fusion) or 'convex' (weighted min-max scores)."
+    )
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword list in fusion.")
+    max_per_doc: int = Field(2, ge=1, description="Most results a single document may take.")
+    reranker: str = Field(
+        "", description="Folder of a local cross-encoder model to rerank with ('' = off)."
+    )
+    rerank_depth: int = Field(30, ge=1, description="Fused results the reranker reorders.")
 
     # Access
     acl_file: str = Field(

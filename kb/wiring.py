@@ -30,6 +30,15 @@ def make_embedder(settings: Settings) -> Embeddings:
     )
 
 
+def make_reranker(settings: Settings):
+    """None unless the `reranker` setting names a local cross-encoder folder."""
+    if not settings.reranker.strip():
+        return None
+    from retriever.rerank import CrossEncoderReranker
+
+    return CrossEncoderReranker(settings.reranker.strip())
+
+
 @dataclass
 class App:
     """Everything one process needs, built lazily from one Settings object."""
@@ -37,6 +46,7 @@ class App:
     settings: Settings
     embedder_override: Embeddings | None = None
     chroma_client_factory: Callable[[], Any] | None = None
+    reranker_override: Any = None  # a retriever.rerank.Reranker, for tests
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def _once(self, key: str, make: Callable[[], Any]) -> Any:
@@ -58,7 +68,7 @@ class App:
     def keyword_index(self):
         from retriever.keyword import FtsKeywordIndex
 
-        return self._once("keyword", lambda: FtsKeywordIndex(self.db))
+        return self._once("keyword", lambda: FtsKeywordIndex(self.db, self.settings.keyword_pool))
 
     @property
     def vector_index(self):
@@ -92,6 +102,7 @@ class App:
 
         return self._once("searcher", lambda: HybridSearcher(
             self.vector_index, self.keyword_index, self.manifest, self.embedder, self.settings,
+            reranker=self.reranker_override or make_reranker(self.settings),
         ))
 
     def close(self) -> None:

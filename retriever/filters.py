@@ -25,3 +25,15 @@ def visible(
             continue
         out.append(c)
     return out
+
+
+class AccessViolation(RuntimeError):
+    """A result the principal may not read reached the end of the search: a bug, never data."""
+
+
+def assert_readable(chunks: Iterable[Chunk], tokens: frozenset[str]) -> None:
+    """The last check before results leave the retriever: every chunk carries a token of the
+    asker. Raises instead of filtering, so a broken filter upstream cannot go unnoticed."""
+    for c in chunks:
+        if not (c.acl & tokens):
+            raise AccessViolation(f"chunk {c.chunk_id} is not readable with the asker's tokens")

@@ -1,55 +1,110 @@
-"""Hybrid search: dense (Chroma) + keyword (FTS5) candidates, fused, filtered for the asker."""
+"""Hybrid search: dense (Chroma) + keyword (FTS5) candidates, filtered for the asker, fused,
+optionally reranked, and grouped so that one document does not flood the top."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from kb.config import Settings
-from kb.types import Hit, Principal
-from retriever.filters import visible
-from retriever.fusion import rrf
+from kb.types import Chunk, Hit, Principal
+from retriever.filters import assert_readable, visible
+from retriever.fusion import fuse
+from retriever.grouping import limit_per_doc
+from retriever.rerank import Reranker, rerank
+
+MODES = ("hybrid", "dense", "keyword")
 
 
 class HybridSearcher:
-    def __init__(self, vectors, keywords, manifest, embedder, settings: Settings) -> None:
+    """`search()` is safe to call from several threads; `last_timings` describes the last call."""
+
+    def __init__(self, vectors, keywords, manifest, embedder, settings: Settings,
+                 reranker: Reranker | None = None) -> None:
         self.vectors = vectors
         self.keywords = keywords
         self.manifest = manifest
         self.embedder = embedder
         self.settings = settings
+        self.reranker = reranker
         self.last_timings: dict[str, float] = {}
 
-    def search(self, query: str, principal: Principal, k: int | None = None) -> list[Hit]:
-        k = k or self.settings.search_k
+    def warm_up(self, mode: str | None = None) -> None:
+        """Load the embedding model, the Chinese segmenter and the stores `mode` uses, so that
+        the first real search is not the slow one."""
+        self.search("warm up 预热", Principal("warm-up"), k=1, mode=mode)
+
+    def search(self, query: str, principal: Principal, k: int | None = None,
+               mode: str | None = None) -> list[Hit]:
+        s = self.settings
+        mode = mode or s.search_mode
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}: expected one of {', '.join(MODES)}")
+        k = k or s.search_k
         tokens = principal.acl_tokens()
-        n = max(self.settings.search_candidates, k)
+        n = max(s.search_candidates, k * s.max_per_doc)
+        timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        qvec = self.embedder.embed_query(query)
-        t1 = time.perf_counter()
-        dense = self.vectors.query(qvec, n, tokens)
-        t2 = time.perf_counter()
-        keyword = self.keywords.search(query, n, tokens)
-        t3 = time.perf_counter()
+
+        dense: list[tuple[Chunk, float]] = []
+        keyword: list[tuple[Chunk, float]] = []
+        if mode in ("hybrid", "dense") and query.strip():
+            t = time.perf_counter()
+            qvec = self.embedder.embed_query(query)
+            timings["embed_ms"] = _ms(t)
+            t = time.perf_counter()
+            dense = self.vectors.query(qvec, n, tokens)
+            timings["dense_ms"] = _ms(t)
+        if mode in ("hybrid", "keyword"):
+            t = time.perf_counter()
+            keyword = self.keywords.search(query, n, tokens)
+            timings["keyword_ms"] = _ms(t)
+
+        t = time.perf_counter()
         chunks = {c.chunk_id: c for c, _ in [*dense, *keyword]}
         doc_ids = {c.doc_id for c in chunks.values()}
         allowed = {c.chunk_id for c in visible(
             chunks.values(), tokens, self.manifest.current_versions(doc_ids),
             self.manifest.current_acl(doc_ids))}
-        dense_ids = [c.chunk_id for c, _ in dense if c.chunk_id in allowed]
-        kw_ids = [c.chunk_id for c, _ in keyword if c.chunk_id in allowed]
-        fused = rrf([dense_ids, kw_ids],
-                    [self.settings.dense_weight, self.settings.keyword_weight], self.settings.rrf_k)
-        dense_score = {c.chunk_id: s for c, s in dense}
-        kw_score = {c.chunk_id: s for c, s in keyword}
-        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
-        t4 = time.perf_counter()
-        self.last_timings = {
-            "embed_ms": (t1 - t0) * 1000, "dense_ms": (t2 - t1) * 1000,
-            "keyword_ms": (t3 - t2) * 1000, "fuse_ms": (t4 - t3) * 1000,
-            "total_ms": (t4 - t0) * 1000,
-        }
-        return [
-            Hit(chunks[cid], fused[cid], {k_: v for k_, v in (
-                ("dense", dense_score.get(cid)), ("keyword", kw_score.get(cid))) if v is not None})
-            for cid in ranked
-        ]
+
+        dense = [(c, sc) for c, sc in dense if c.chunk_id in allowed]
+        keyword = [(c, sc) for c, sc in keyword if c.chunk_id in allowed]
+        timings["filter_ms"] = _ms(t)
+
+        t = time.perf_counter()
+        if mode == "hybrid":
+            lists = [[(c.chunk_id, sc) for c, sc in lst] for lst in (dense, keyword)]
+            fused = fuse(lists, [s.dense_weight, s.keyword_weight], s.fusion, s.rrf_k)
+        else:  # one list: its own scores
+            fused = {c.chunk_id: sc for c, sc in (dense if mode == "dense" else keyword)}
+        signals = _signals(dense, keyword)
+        ranked = [Hit(chunks[cid], fused[cid], signals[cid])
+                  for cid in sorted(fused, key=lambda cid: (-fused[cid], cid))]
+        timings["fuse_ms"] = _ms(t)
+
+        if self.reranker is not None and ranked:
+            t = time.perf_counter()
+            ranked = rerank(query, limit_per_doc(ranked, s.rerank_depth, s.max_per_doc),
+                            self.reranker, s.rerank_depth)
+            timings["rerank_ms"] = _ms(t)
+
+        hits = limit_per_doc(ranked, k, s.max_per_doc)
+        assert_readable((h.chunk for h in hits), tokens)
+        timings["total_ms"] = _ms(t0)
+        self.last_timings = timings
+        return hits
+
+
+def _signals(dense: Sequence[tuple[Chunk, float]], keyword: Sequence[tuple[Chunk, float]]):
+    """Per chunk id: its dense cosine and rank, its keyword score and rank, where it has them."""
+    out: dict[str, dict[str, float]] = {}
+    for name, lst in (("dense", dense), ("keyword", keyword)):
+        for rank, (c, score) in enumerate(lst, start=1):
+            sig = out.setdefault(c.chunk_id, {})
+            sig[name] = float(score)
+            sig[f"{name}_rank"] = float(rank)
+    return out
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000.0

@@ -8,6 +8,8 @@ import threading
 import unicodedata
 from functools import lru_cache
 
+from retriever.stopwords import STOPWORDS
+
 # CJK ideographs (incl. ext. A and compatibility), kana and hangul are segmented by jieba.
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+", re.UNICODE)
@@ -40,20 +42,47 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def tokenize(text: str) -> list[str]:
-    """Tokens in text order; Chinese runs expand to jieba's search-mode words."""
-    out: list[str] = []
-    stem = _stemmer().stemWord
+def fold(word: str) -> str:
+    """Latin, Greek and Cyrillic words without accents ("beyoncé" -> "beyonce"), as FTS5's
+    unicode61 tokenizer folds them, so our statistics and its matching agree."""
+    if word.isascii():
+        return word
+    stripped = "".join(
+        ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch)
+    )
+    return unicodedata.normalize("NFC", stripped)
+
+
+def _words(text: str):
+    """(word, is_stopword) in text order, before stemming."""
     for match in _TOKEN_RE.finditer(normalize(text)):
         run = match.group()
         if _CJK_RE.match(run):
             for word in _segmenter().cut_for_search(run, HMM=True):
                 word = word.strip()
                 if word:
-                    out.append(word)
+                    yield word, word in STOPWORDS
         else:
-            out.append(stem(run) if run.isalpha() else run)
-    return out
+            yield run, run in STOPWORDS
+
+
+def _token(word: str) -> str:
+    if _CJK_RE.match(word):
+        return word
+    word = fold(word)
+    return _stemmer().stemWord(word) if word.isalpha() else word
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens in text order; Chinese runs expand to jieba's search-mode words."""
+    return [_token(w) for w, _ in _words(text)]
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct tokens of a query in order, stopwords dropped unless nothing else is left."""
+    words = list(_words(text))
+    content = [w for w, stop in words if not stop] or [w for w, _ in words]
+    return list(dict.fromkeys(_token(w) for w in content))
 
 
 def is_cjk(text: str) -> bool:

@@ -1,0 +1,201 @@
+"""`kb eval`: run a question set (the ../shared/eval format) against the ingested corpus.
+
+Every group of numbers has the same shape, a *block*:
+
+    {"questions": n, "answerable": n,
+     "retrieval": {"recall@1", "recall@5", "recall@10", "mrr@10", "lenient": {...}},
+     "answer": None, "refusal": None, "citations": None,      # filled by the answer evaluation
+     "latency_ms": {"p50", "p95", "mean", "max"}}
+
+The report is an overall block plus `by_dataset` and `by_unanswerable_kind` ({name: block}), so
+answer accuracy, refusal, hallucination and citation precision (DESIGN.md §8) slot in later
+under the same keys at every level.
+
+Retrieval is scored on documents: the hits of one search map to their files (paths relative to
+the ingest root) in order of first appearance; recall@k is the share of a question's gold files
+among the first k files of the top-k hits, averaged over answerable questions; MRR@k uses the
+first gold file. "lenient" also counts `other_answer_docs` as gold.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb.types import Hit, Principal
+
+KS = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answerable: bool
+    gold_docs: tuple[str, ...] = ()
+    other_answer_docs: tuple[str, ...] = ()
+    dataset: str = ""
+    unanswerable_kind: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def load_questions(path: Path | str, prefix: str = "") -> list[Question]:
+    """Questions of a JSONL file; `prefix` is put before every gold path (use it when the corpus
+    was ingested from a folder above the one the gold paths are relative to)."""
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not JSON: {exc}") from exc
+            if "question" not in row:
+                raise ValueError(f"{path}:{n}: no 'question' field")
+            out.append(Question(
+                id=str(row.get("id", n)), question=row["question"],
+                answerable=bool(row.get("answerable", bool(row.get("gold_docs")))),
+                gold_docs=tuple(prefix + p for p in row.get("gold_docs") or ()),
+                other_answer_docs=tuple(prefix + p for p in row.get("other_answer_docs") or ()),
+                dataset=str((row.get("source") or {}).get("dataset", "")),
+                unanswerable_kind=str(row.get("unanswerable_kind") or ""),
+                raw=row,
+            ))
+    return out
+
+
+def doc_paths(hits: Iterable[Hit]) -> list[str]:
+    """Files of the hits, in order of first appearance."""
+    return list(dict.fromkeys(h.chunk.path for h in hits))
+
+
+def recall_at(ranking: Sequence[str], gold: Iterable[str], k: int) -> float:
+    gold = set(gold)
+    return len(gold & set(ranking[:k])) / len(gold) if gold else 0.0
+
+
+def reciprocal_rank(ranking: Sequence[str], gold: Iterable[str], k: int) -> float:
+    gold = set(gold)
+    for i, path in enumerate(ranking[:k], start=1):
+        if path in gold:
+            return 1.0 / i
+    return 0.0
+
+
+def retrieval_metrics(rows: Sequence[tuple[Sequence[str], Sequence[str]]], k: int) -> dict:
+    """{recall@1/5/10, mrr@k} over (ranking, gold) pairs of answerable questions."""
+    if not rows:
+        return {}
+    out = {f"recall@{n}": _mean(recall_at(r, g, n) for r, g in rows) for n in KS if n <= k}
+    out[f"mrr@{k}"] = _mean(reciprocal_rank(r, g, k) for r, g in rows)
+    return out
+
+
+def percentiles(values: Sequence[float]) -> dict:
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def pct(p: float) -> float:  # nearest rank
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+    return {"p50": round(pct(50), 2), "p95": round(pct(95), 2),
+            "mean": round(statistics.fmean(ordered), 2), "max": round(ordered[-1], 2)}
+
+
+@dataclass
+class Outcome:
+    """One question's run."""
+
+    question: Question
+    ranking: list[str]
+    latency_ms: float
+
+
+def block(outcomes: Sequence[Outcome], k: int) -> dict:
+    answerable = [o for o in outcomes if o.question.answerable and o.question.gold_docs]
+    strict = retrieval_metrics([(o.ranking, o.question.gold_docs) for o in answerable], k)
+    lenient = retrieval_metrics(
+        [(o.ranking, (*o.question.gold_docs, *o.question.other_answer_docs)) for o in answerable],
+        k)
+    return {
+        "questions": len(outcomes),
+        "answerable": len(answerable),
+        "retrieval": {**{key: round(v, 4) for key, v in strict.items()},
+                      "lenient": {key: round(v, 4) for key, v in lenient.items()}}
+        if answerable else None,
+        "answer": None,
+        "refusal": None,
+        "citations": None,
+        "latency_ms": percentiles([o.latency_ms for o in outcomes]),
+    }
+
+
+def report(outcomes: Sequence[Outcome], k: int, mode: str, misses: int = 0) -> dict:
+    out = {"mode": mode, "k": k, **block(outcomes, k)}
+    out["by_dataset"] = _by(outcomes, k, lambda o: o.question.dataset or "unknown")
+    out["by_unanswerable_kind"] = _by(
+        [o for o in outcomes if not o.question.answerable], k,
+        lambda o: o.question.unanswerable_kind or "unknown")
+    if misses:
+        out["misses"] = [
+            {"id": o.question.id, "question": o.question.question,
+             "gold_docs": list(o.question.gold_docs), "top": o.ranking[:5]}
+            for o in outcomes
+            if o.question.answerable and o.question.gold_docs
+            and recall_at(o.ranking, o.question.gold_docs, 5) < 1.0
+        ][:misses]
+    return out
+
+
+def _by(outcomes: Sequence[Outcome], k: int, key: Callable[[Outcome], str]) -> dict:
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault(key(o), []).append(o)
+    return {name: block(group, k) for name, group in sorted(groups.items())}
+
+
+def run(
+    search: Callable[[str], list[Hit]],
+    questions: Sequence[Question],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Outcome]:
+    """Ask every question once, timing each search."""
+    out = []
+    for i, q in enumerate(questions, start=1):
+        t = time.perf_counter()
+        hits = search(q.question)
+        ms = (time.perf_counter() - t) * 1000.0
+        out.append(Outcome(q, doc_paths(hits), ms))
+        if progress:
+            progress(i, len(questions))
+    return out
+
+
+def evaluate(searcher, questions: Sequence[Question], principal: Principal, k: int = 10,
+             mode: str = "hybrid", misses: int = 0,
+             progress: Callable[[int, int], None] | None = None) -> dict:
+    """The report for `questions` searched by `principal` with `searcher.search(..., mode=)`.
+    Latency excludes the searcher's warm-up (model load), which runs first."""
+    if hasattr(searcher, "warm_up"):
+        searcher.warm_up(mode)
+    outcomes = run(lambda text: searcher.search(text, principal, k=k, mode=mode), questions,
+                   progress)
+    return report(outcomes, k, mode, misses)
+
+
+def missing_gold(questions: Sequence[Question], known_paths: set[str]) -> list[str]:
+    """Gold files that are not in the index (a wrong ingest root or prefix, most likely)."""
+    return sorted({p for q in questions for p in q.gold_docs if p not in known_paths})
+
+
+def _mean(values: Iterable[float]) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
