@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     )
     search_candidates: int = Field(50, ge=1, description="Candidates fetched from each index.")
     keyword_pool: int = Field(
-        200, ge=1, description="FTS5 candidates rescored with BM25 over readable chunks only."
+        100, ge=1, description="FTS5 candidates rescored with BM25 over readable chunks only."
     )
     fusion: Literal["rrf", "convex"] = Field(
         "rrf", description="'rrf' (reciprocal rank fusion) or 'convex' (weighted min-max scores)."

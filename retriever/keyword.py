@@ -113,7 +113,7 @@ class FtsKeywordIndex:
     `pool` is how many FTS5 candidates are rescored per query (at least k).
     """
 
-    def __init__(self, db: Database, pool: int = 200) -> None:
+    def __init__(self, db: Database, pool: int = 100) -> None:
         self.db = db
         self.pool = pool
         self._ready = False
@@ -291,21 +291,35 @@ class FtsKeywordIndex:
             return []
         ceiling = sum(weights.values()) * (K1 + 1.0)
         marks = ", ".join("?" for _ in allowed)
-        rows = self.db.query(
-            "SELECT c.*, kw_fts.tokens AS tokens, l.n_tokens AS n_tokens FROM kw_fts"
-            " JOIN kw_chunks c ON c.rowid = kw_fts.rowid"
-            " JOIN kw_len l ON l.chunk_rowid = c.rowid"
-            " WHERE kw_fts MATCH ?"
-            f" AND EXISTS (SELECT 1 FROM kw_acl a WHERE a.chunk_rowid = c.rowid"
-            f"             AND a.token IN ({marks}))"
-            " ORDER BY bm25(kw_fts) LIMIT ?",
+        # Rank inside FTS5 (access filtered) first; read the token lists of the pool only.
+        pool = self.db.query(
+            "SELECT f.rowid AS rowid, f.tokens AS tokens, l.n_tokens AS n_tokens FROM"
+            " (SELECT rowid FROM kw_fts WHERE kw_fts MATCH ?"
+            f"  AND EXISTS (SELECT 1 FROM kw_acl a WHERE a.chunk_rowid = kw_fts.rowid"
+            f"              AND a.token IN ({marks}))"
+            "  ORDER BY bm25(kw_fts) LIMIT ?) AS top"
+            " JOIN kw_fts f ON f.rowid = top.rowid"
+            " JOIN kw_len l ON l.chunk_rowid = top.rowid",
             [fts_query(weights), *allowed, max(k, self.pool)],
         )
-        scored = []
-        for r in rows:
-            tf = Counter(t for t in r["tokens"].split() if t in weights)
+        scored: list[tuple[float, int]] = []
+        for r in pool:
+            toks = r["tokens"].split()
             norm = K1 * (1.0 - B + B * r["n_tokens"] / avgdl)
-            score = sum(w * tf[t] * (K1 + 1.0) / (tf[t] + norm) for t, w in weights.items() if tf[t])
-            scored.append((_row_to_chunk(r), score / ceiling))
-        scored.sort(key=lambda cs: (-cs[1], cs[0].chunk_id))
-        return scored[:k]
+            score = 0.0
+            for t, w in weights.items():
+                tf = toks.count(t)
+                if tf:
+                    score += w * tf * (K1 + 1.0) / (tf + norm)
+            scored.append((score / ceiling, r["rowid"]))
+        scored.sort(key=lambda sr: -sr[0])
+        top = scored[:k]
+        if not top:
+            return []
+        rows = self.db.query(
+            f"SELECT * FROM kw_chunks WHERE rowid IN ({', '.join('?' * len(top))})",
+            [rowid for _, rowid in top])
+        by_rowid = {r["rowid"]: _row_to_chunk(r) for r in rows}
+        out = [(by_rowid[rowid], score) for score, rowid in top if rowid in by_rowid]
+        out.sort(key=lambda cs: (-cs[1], cs[0].chunk_id))
+        return out
