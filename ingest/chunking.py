@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ingest.loaders.base import Page
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 _CLOSERS = "”’\"'）)\\]」』》"
 _BOUNDARY = re.compile(
@@ -94,10 +94,25 @@ def chunk_page(page: Page, size: int, overlap: int) -> list[Piece]:
     text = page.text
     bounds = sorted({0, len(text), *(o for o, _ in page.sections if 0 <= o <= len(text))})
     section_at = dict(page.sections)
-    pieces: list[Piece] = []
+    # A section holding only its heading (a title over sub-sections) joins the next section.
+    merged: list[tuple[int, int, str]] = []
     current = ""
+    carry: int | None = None
     for a, b in zip(bounds, bounds[1:]):
         current = section_at.get(a, current)
+        start = a if carry is None else carry
+        body = text[a:b].strip()
+        heading = current.rsplit(" > ", 1)[-1]
+        lone_heading = " ".join(body.lstrip("#").split()) == heading
+        if b < len(text) and a in section_at and lone_heading:
+            carry = start
+            continue
+        carry = None
+        merged.append((start, b, current))
+    if carry is not None:
+        merged.append((carry, len(text), current))
+    pieces: list[Piece] = []
+    for a, b, current in merged:
         spans: list[tuple[int, int]] = []
         for s, e in sentence_spans(text, a, b):
             spans.extend(_hard_split(text, s, e, size) if e - s > size else [(s, e)])

@@ -84,6 +84,7 @@ class Ingestor:
         indexes: Sequence[ChunkIndex],
         vector_index: ChunkIndex,
         embedder,
+        prune: Callable[[], object] | None = None,
     ) -> None:
         self.settings = settings
         self.manifest = manifest
@@ -91,6 +92,7 @@ class Ingestor:
         self.vector_index = vector_index
         self.embedder = embedder
         self.fingerprint = fingerprint(model_id(embedder), settings)
+        self._prune = prune  # drops vectors of other embedding models once none is current
 
     # ----------------------------------------------------------------- scope and planning
     def resolve(self, path: str | os.PathLike) -> tuple[str, str]:
@@ -183,6 +185,10 @@ class Ingestor:
                 report = _merge(report, part)
                 if not dry_run:
                     self.manifest.record_run(plan.root, part.to_json())
+            if not dry_run and self._prune is not None and all(
+                d.fingerprint == self.fingerprint for d in self.manifest.docs()
+            ):
+                self._prune()
             return replace(report, seconds=time.perf_counter() - started)
 
     @staticmethod

@@ -77,7 +77,18 @@ class App:
         factory = self.chroma_client_factory or (
             lambda: persistent_client(str(self.settings.chroma_path))
         )
-        return self._once("vectors", lambda: ChromaVectorIndex(factory, self.settings.collection))
+        return self._once("vectors", lambda: ChromaVectorIndex(factory, self.collection_name))
+
+    @property
+    def collection_name(self) -> str:
+        """One collection per embedding model: vectors of different models never mix (and
+        their dimensions differ)."""
+        import hashlib
+
+        from kb.embeddings import model_id
+
+        digest = hashlib.sha1(model_id(self.embedder).encode()).hexdigest()[:10]
+        return f"{self.settings.collection}-{digest}"
 
     @property
     def embedder(self) -> Embeddings:
@@ -92,9 +103,10 @@ class App:
     def ingestor(self):
         from ingest.pipeline import Ingestor
 
+        vectors = self.vector_index
         return Ingestor(
-            self.settings, self.manifest, [self.vector_index, self.keyword_index],
-            self.vector_index, self.embedder,
+            self.settings, self.manifest, [vectors, self.keyword_index], vectors, self.embedder,
+            prune=lambda: vectors.prune_siblings(self.settings.collection),
         )
 
     def searcher(self):

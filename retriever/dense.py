@@ -102,6 +102,19 @@ class ChromaVectorIndex:
                 return out
             offset += self._batch
 
+    def prune_siblings(self, prefix: str) -> list[str]:
+        """Drop the collections of other embedding models (`{prefix}-*`), once nothing in the
+        manifest refers to them. Returns the names dropped."""
+        self.collection  # noqa: B018 - opens the client
+        client = self._client_factory()
+        dropped = []
+        for col in client.list_collections():
+            name = col if isinstance(col, str) else col.name
+            if name.startswith(prefix + "-") and name != self._name:
+                client.delete_collection(name)
+                dropped.append(name)
+        return dropped
+
     def count(self) -> int:
         return int(self.collection.count())
 
