@@ -37,8 +37,21 @@ def candidates(kb, questions, depth: int):
     return out
 
 
-def ranking(dense, keyword, method: str, weights, rrf_k: float, per_doc: int, n: int):
+def best_per_doc(lst):
+    """Only the first (best) chunk of each document: ranks become document ranks."""
+    seen, out = set(), []
+    for cid, p, s in lst:
+        if p not in seen:
+            seen.add(p)
+            out.append((cid, p, s))
+    return out
+
+
+def ranking(dense, keyword, method: str, weights, rrf_k: float, per_doc: int, n: int,
+            doc_level: bool = False):
     path = {cid: p for cid, p, _ in [*dense, *keyword]}
+    if doc_level:
+        dense, keyword = best_per_doc(dense[:n]), best_per_doc(keyword[:n])
     lists = [[(cid, s) for cid, _, s in lst[:n]] for lst in (dense, keyword)]
     if method == "dense":
         fused = dict(lists[0])
@@ -81,19 +94,20 @@ def main() -> None:
         cands = candidates(kb, questions, args.depth)
         if args.cache:
             Path(args.cache).write_text(json.dumps(cands, ensure_ascii=False))
-    rules = [("dense", (1, 1), 60, 1, 50), ("keyword", (1, 1), 60, 1, 50)]
+    rules = [("dense", (1, 1), 60, 1, 50, False), ("keyword", (1, 1), 60, 1, 50, False)]
     for n in (20, 50, 100):
         for per_doc in (1, 2):
-            for rrf_k in (5, 10, 20, 30, 60):
-                for w in ((1, 1), (1, 0.7), (0.7, 1), (1, 0.5), (0.5, 1)):
-                    rules.append(("rrf", w, rrf_k, per_doc, n))
-            for a in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
-                rules.append(("convex", (a, 1 - a), 0, per_doc, n))
+            for doc_level in (False, True):
+                for rrf_k in (5, 10, 20, 30, 60):
+                    for w in ((1, 1), (1, 0.7), (0.7, 1), (1, 0.5), (0.5, 1)):
+                        rules.append(("rrf", w, rrf_k, per_doc, n, doc_level))
+                for a in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+                    rules.append(("convex", (a, 1 - a), 0, per_doc, n, doc_level))
     results = []
-    for method, w, rrf_k, per_doc, n in rules:
-        rows = [ranking(d, k, method, w, rrf_k, per_doc, n) for d, k in cands]
+    for method, w, rrf_k, per_doc, n, doc_level in rules:
+        rows = [ranking(d, k, method, w, rrf_k, per_doc, n, doc_level) for d, k in cands]
         results.append({"method": method, "weights": w, "rrf_k": rrf_k, "per_doc": per_doc,
-                        "depth": n, **score(rows, questions)})
+                        "depth": n, "doc_level": doc_level, **score(rows, questions)})
     for r in sorted(results, key=lambda r: (r["mrr"], r["r@5"])):
         print(json.dumps(r))
 
