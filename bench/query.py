@@ -226,6 +226,7 @@ def measure(kb, queries, embedder_name: str, candidates: int):
     times: dict[str, list[float]] = {k: [] for k in
                                      ("raw_chroma", "raw_fts5", "dense", "keyword", "hybrid")}
     embed_ms: list[float] = []
+    n_hits: dict[str, list[int]] = {k: [] for k in ("dense", "keyword", "hybrid")}
     for qi, (text, vec) in enumerate(queries):
         p = principals[qi % 2]
         if real is not None:
@@ -245,11 +246,17 @@ def measure(kb, queries, embedder_name: str, candidates: int):
         }
         for name, fn in runs.items():
             t = time.perf_counter()
-            fn()
+            got = fn()
             ms = (time.perf_counter() - t) * 1000
             if qi > 0:  # the first call of each kind loads things; excluded
                 times[name].append(ms)
+            if name in n_hits:
+                n_hits[name].append(len(got))
+    for name, counts in n_hits.items():  # a store that answers nothing would look fast
+        if sum(counts) < len(counts) * 5:
+            raise SystemExit(f"the {name} path returned almost nothing: {counts[:20]}")
     out = {name: summary(v) for name, v in times.items()}
+    out["mean_hits"] = {name: round(sum(c) / len(c), 1) for name, c in n_hits.items()}
     raw_sum = [a + b for a, b in zip(times["raw_chroma"], times["raw_fts5"])]
     out["raw_chroma_plus_fts5"] = summary(raw_sum)
     out["ratios_p95"] = {

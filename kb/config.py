@@ -37,11 +37,22 @@ class Settings(BaseSettings):
         "hybrid", description="Which indexes answer a search: both fused, or one alone."
     )
     search_candidates: int = Field(50, ge=1, description="Candidates fetched from each index.")
+    dense_overfetch: int = Field(
+        3, ge=1, description="Dense search first fetches k * this many neighbours unfiltered and "
+        "drops unreadable ones; if fewer than k remain it queries with the access filter inside "
+        "Chroma (slow when a user may read most of a large index). 1 = always filter in Chroma.",
+    )
     keyword_pool: int = Field(
         100, ge=1, description="FTS5 candidates rescored with BM25 over readable chunks only."
     )
+    keyword_common_cutoff: float = Field(
+        0.05, gt=0, le=1.0,
+        description="A query term in more than this share of readable chunks only adds to "
+        "scores; candidates need a rarer term (Elasticsearch's common-terms rule).",
+    )
     fusion: Literal["rrf", "convex"] = Field(
-        "rrf", description="'rrf' (reciprocal rank fusion) or 'convex' (weighted min-max scores)."
+        "convex", description="'convex' (weighted sum of min-max scaled scores) or 'rrf' "
+        "(reciprocal rank fusion). See docs/BENCHMARKS.md for the comparison.",
     )
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")

@@ -68,7 +68,8 @@ class App:
     def keyword_index(self):
         from retriever.keyword import FtsKeywordIndex
 
-        return self._once("keyword", lambda: FtsKeywordIndex(self.db, self.settings.keyword_pool))
+        return self._once("keyword", lambda: FtsKeywordIndex(
+            self.db, self.settings.keyword_pool, self.settings.keyword_common_cutoff))
 
     @property
     def vector_index(self):
@@ -77,7 +78,8 @@ class App:
         factory = self.chroma_client_factory or (
             lambda: persistent_client(str(self.settings.chroma_path))
         )
-        return self._once("vectors", lambda: ChromaVectorIndex(factory, self.collection_name))
+        return self._once("vectors", lambda: ChromaVectorIndex(
+            factory, self.collection_name, self.settings.dense_overfetch))
 
     @property
     def collection_name(self) -> str:

@@ -110,12 +110,14 @@ def _row_to_chunk(row) -> Chunk:
 class FtsKeywordIndex:
     """Cheap to construct; tables are created (or rebuilt after a tokenizer change) on first use.
 
-    `pool` is how many FTS5 candidates are rescored per query (at least k).
+    `pool` is how many FTS5 candidates are rescored per query (at least k); `common_cutoff` is
+    the share of readable chunks above which a term no longer makes candidates on its own.
     """
 
-    def __init__(self, db: Database, pool: int = 100) -> None:
+    def __init__(self, db: Database, pool: int = 100, common_cutoff: float = 0.05) -> None:
         self.db = db
         self.pool = pool
+        self.common_cutoff = common_cutoff
         self._ready = False
 
     # ------------------------------------------------------------------ schema
@@ -279,7 +281,13 @@ class FtsKeywordIndex:
 
     def search(self, query: str, k: int, tokens: Iterable[str]) -> list[tuple[Chunk, float]]:
         """Chunks readable with `tokens`, best first, scored by BM25 over readable chunks only,
-        divided by the best score the query could reach (sum of idf * (k1 + 1)): in [0, 1)."""
+        divided by the best score the query could reach (sum of idf * (k1 + 1)): in [0, 1).
+
+        Candidates must contain a query term that is rare among the readable chunks (document
+        frequency at most `common_cutoff` of them); common terms add to the score of those
+        candidates but do not make candidates (Elasticsearch's "common terms" rule: matching
+        every chunk that says "year" or 年 costs time and finds nothing useful). A query made
+        only of common terms needs all of them, or any of them if that finds fewer than k."""
         self._init()
         allowed = sorted(set(tokens))
         terms = query_terms(query)
@@ -290,18 +298,14 @@ class FtsKeywordIndex:
         if not weights:
             return []
         ceiling = sum(weights.values()) * (K1 + 1.0)
-        marks = ", ".join("?" for _ in allowed)
-        # Rank inside FTS5 (access filtered) first; read the token lists of the pool only.
-        pool = self.db.query(
-            "SELECT f.rowid AS rowid, f.tokens AS tokens, l.n_tokens AS n_tokens FROM"
-            " (SELECT rowid FROM kw_fts WHERE kw_fts MATCH ?"
-            f"  AND EXISTS (SELECT 1 FROM kw_acl a WHERE a.chunk_rowid = kw_fts.rowid"
-            f"              AND a.token IN ({marks}))"
-            "  ORDER BY bm25(kw_fts) LIMIT ?) AS top"
-            " JOIN kw_fts f ON f.rowid = top.rowid"
-            " JOIN kw_len l ON l.chunk_rowid = top.rowid",
-            [fts_query(weights), *allowed, max(k, self.pool)],
-        )
+        rare = [t for t in weights if df[t] <= self.common_cutoff * n_docs]
+        if rare:
+            pool = self._pool(fts_query(rare), allowed, max(k, self.pool))
+        else:
+            pool = self._pool(" AND ".join(fts_query([t]) for t in weights), allowed,
+                              max(k, self.pool))
+            if len(pool) < k:
+                pool = self._pool(fts_query(weights), allowed, max(k, self.pool))
         scored: list[tuple[float, int]] = []
         for r in pool:
             toks = r["tokens"].split()
@@ -323,3 +327,17 @@ class FtsKeywordIndex:
         out = [(by_rowid[rowid], score) for score, rowid in top if rowid in by_rowid]
         out.sort(key=lambda cs: (-cs[1], cs[0].chunk_id))
         return out
+
+    def _pool(self, match: str, allowed: list[str], limit: int):
+        """Rank inside FTS5 (access filtered) first; read the token lists of the best only."""
+        marks = ", ".join("?" for _ in allowed)
+        return self.db.query(
+            "SELECT f.rowid AS rowid, f.tokens AS tokens, l.n_tokens AS n_tokens FROM"
+            " (SELECT rowid FROM kw_fts WHERE kw_fts MATCH ?"
+            f"  AND EXISTS (SELECT 1 FROM kw_acl a WHERE a.chunk_rowid = kw_fts.rowid"
+            f"              AND a.token IN ({marks}))"
+            "  ORDER BY bm25(kw_fts) LIMIT ?) AS top"
+            " JOIN kw_fts f ON f.rowid = top.rowid"
+            " JOIN kw_len l ON l.chunk_rowid = top.rowid",
+            [match, *allowed, limit],
+        )

@@ -113,6 +113,17 @@ class TestVectorIndexContract:
         assert docs(hr) == ["salary", "salary"]
         assert dense(vectors, "salary", tokens=frozenset({"group:nobody"})) == []
 
+    def test_readable_chunks_behind_many_unreadable_neighbours_are_found(self, vectors):
+        """The nearest chunks are all restricted: the reader still gets k readable ones."""
+        secret = [make_chunk(f"s{i}", 0, f"salary band secret {i} salary", acl=HR)
+                  for i in range(12)]
+        fill_vectors(vectors, [*CORPUS, *secret])
+        got = dense(vectors, "salary band secret", k=2)
+        assert len(got) == 2 and all(c.acl & PUBLIC for c, _ in got)
+        everyone = dense(vectors, "salary band secret", k=20, tokens=PUBLIC | HR)
+        readable = [c.chunk_id for c, _ in everyone if c.acl & PUBLIC][:2]
+        assert ids(got) == readable  # the nearest readable ones, in order
+
     def test_chunks_come_back_exactly_as_written(self, vectors):
         fill_vectors(vectors)
         got = {c.chunk_id: c for c, _ in dense(vectors, "anything", k=100, tokens=PUBLIC | HR)}
@@ -240,3 +251,19 @@ def test_principal_tokens_find_their_own_chunks(keywords):
     fill = replace(mine, chunk_id="x")  # a different chunk id, same doc: still only alice
     fill_keywords(keywords, [fill])
     assert keywords.search("quarterly memo", 10, Principal("bob").acl_tokens()) == []
+
+
+def test_chroma_takes_the_unfiltered_path_when_it_suffices_and_the_where_path_otherwise(tmp_path):
+    """Both ways of the real index answer; which one ran is recorded."""
+    from retriever.dense import ChromaVectorIndex, persistent_client
+
+    index = ChromaVectorIndex(lambda: persistent_client(str(tmp_path / "c")), "paths", overfetch=2)
+    secret = [make_chunk(f"s{i}", 0, f"salary band secret {i} salary", acl=HR) for i in range(12)]
+    fill_vectors(index, [*CORPUS, *secret])
+    dense(index, "annual leave days", k=2)
+    assert index.last_path == "overfetch"
+    got = dense(index, "salary band secret", k=2)
+    assert index.last_path == "where" and len(got) == 2
+    always = ChromaVectorIndex(lambda: persistent_client(str(tmp_path / "c")), "paths", overfetch=1)
+    assert ids(dense(always, "salary band secret", k=2)) == ids(got)
+    assert always.last_path == "where"
