@@ -5,7 +5,8 @@ Every group of numbers has the same shape, a *block*:
     {"questions": n, "answerable": n,
      "retrieval": {"recall@1", "recall@5", "recall@10", "mrr@10", "lenient": {...}},
      "answer": None, "refusal": None, "citations": None,      # filled by the answer evaluation
-     "latency_ms": {"p50", "p95", "mean", "max"}}
+     "latency_ms": {"p50", "p95", "mean", "max"},       # one search, end to end
+     "stages_ms": {"embed_ms": {...}, "dense_ms": ...}}  # the searcher's own stage timings
 
 The report is an overall block plus `by_dataset` and `by_unanswerable_kind` ({name: block}), so
 answer accuracy, refusal, hallucination and citation precision (DESIGN.md §8) slot in later
@@ -127,6 +128,7 @@ class Outcome:
     question: Question
     ranking: list[str]
     latency_ms: float
+    stages_ms: dict[str, float] = field(default_factory=dict)
 
 
 def block(outcomes: Sequence[Outcome], k: int) -> dict:
@@ -144,6 +146,9 @@ def block(outcomes: Sequence[Outcome], k: int) -> dict:
         "refusal": None,
         "citations": None,
         "latency_ms": percentiles([o.latency_ms for o in outcomes]),
+        "stages_ms": {name: percentiles([o.stages_ms[name] for o in outcomes
+                                          if name in o.stages_ms])
+                      for name in sorted({n for o in outcomes for n in o.stages_ms})},
     }
 
 
@@ -175,14 +180,15 @@ def run(
     search: Callable[[str], list[Hit]],
     questions: Sequence[Question],
     progress: Callable[[int, int], None] | None = None,
+    stages: Callable[[], dict[str, float]] = dict,
 ) -> list[Outcome]:
-    """Ask every question once, timing each search."""
+    """Ask every question once, timing each search (and its stages, when `stages` says)."""
     out = []
     for i, q in enumerate(questions, start=1):
         t = time.perf_counter()
         hits = search(q.question)
         ms = (time.perf_counter() - t) * 1000.0
-        out.append(Outcome(q, doc_paths(hits), ms))
+        out.append(Outcome(q, doc_paths(hits), ms, dict(stages())))
         if progress:
             progress(i, len(questions))
     return out
@@ -196,7 +202,7 @@ def evaluate(searcher, questions: Sequence[Question], principal: Principal, k: i
     if hasattr(searcher, "warm_up"):
         searcher.warm_up(mode)
     outcomes = run(lambda text: searcher.search(text, principal, k=k, mode=mode), questions,
-                   progress)
+                   progress, lambda: getattr(searcher, "last_timings", {}))
     return report(outcomes, k, mode, misses)
 
 
