@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     search_mode: Literal["hybrid", "dense", "keyword"] = Field(
         "hybrid", description="Which indexes answer a search: both fused, or one alone."
     )
+    query_centering: bool = Field(
+        True, description="Subtract the mean query vector of the query's language before the "
+        "dense search (fixes the model's own-language bias; see retriever/centering.py).",
+    )
     search_candidates: int = Field(50, ge=1, description="Candidates fetched from each index.")
     dense_overfetch: int = Field(
         3, ge=1, description="Dense search first fetches k * this many neighbours unfiltered and "
@@ -54,9 +58,22 @@ class Settings(BaseSettings):
         "convex", description="'convex' (weighted sum of min-max scaled scores) or 'rrf' "
         "(reciprocal rank fusion). See docs/BENCHMARKS.md for the comparison.",
     )
+    keyword_scaling: Literal["none", "minmax"] = Field(
+        "none", description="How convex fusion scales keyword scores: 'none' keeps the index's "
+        "score (share of the query's best possible BM25, comparable across queries), 'minmax' "
+        "stretches every list to [0, 1]. Dense cosines are always min-max scaled.",
+    )
+    crosslang_dense_only: bool = Field(
+        True, description="In convex fusion, score chunks in a language the query has no words "
+        "of on dense evidence alone (the keyword index cannot match them).",
+    )
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
-    keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword list in fusion.")
+    keyword_weight: float = Field(
+        2.0, ge=0, description="Weight of the keyword list in fusion. With convex fusion the "
+        "best keyword score of a query is typically ~0.4-0.6 (share of its best possible BM25) "
+        "while the best dense score is 1 after min-max, so 2 gives both about equal say.",
+    )
     max_per_doc: int = Field(2, ge=1, description="Most results a single document may take.")
     reranker: str = Field(
         "", description="Folder of a local cross-encoder model to rerank with ('' = off)."

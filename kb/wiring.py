@@ -117,7 +117,18 @@ class App:
         return self._once("searcher", lambda: HybridSearcher(
             self.vector_index, self.keyword_index, self.manifest, self.embedder, self.settings,
             reranker=self.reranker_override or make_reranker(self.settings),
+            centering=self.centering,
         ))
+
+    @property
+    def centering(self):
+        """Language-centred query vectors (None when the `query_centering` setting is off)."""
+        if not self.settings.query_centering:
+            return None
+        from retriever.centering import QueryCentering
+
+        return self._once("centering", lambda: QueryCentering(
+            self.embedder, self.embedder.db, model_id=self.embedder.model_id))
 
     def close(self) -> None:
         for key in ("db",):

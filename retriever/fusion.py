@@ -34,11 +34,21 @@ def minmax(scores: Mapping[str, float]) -> dict[str, float]:
     return {cid: (s - lo) / (hi - lo) for cid, s in scores.items()}
 
 
-def convex(lists: Sequence[Mapping[str, float]], weights: Sequence[float]) -> dict[str, float]:
-    """Score of each id: sum over lists of weight * min-max scaled score."""
+SCALINGS = ("minmax", "none")
+
+
+def convex(lists: Sequence[Mapping[str, float]], weights: Sequence[float],
+           scalings: Sequence[str] | None = None) -> dict[str, float]:
+    """Score of each id: sum over lists of weight * scaled score. Each list is min-max scaled,
+    unless its scaling is 'none' (for scores that already mean the same in every query, such as
+    the keyword index's share of the query's best possible BM25)."""
+    scalings = scalings or ["minmax"] * len(lists)
     out: dict[str, float] = {}
-    for scores, w in zip(lists, weights):
-        for cid, s in minmax(scores).items():
+    for scores, w, how in zip(lists, weights, scalings):
+        if how not in SCALINGS:
+            raise ValueError(f"unknown scaling {how!r}: expected one of {', '.join(SCALINGS)}")
+        scaled = minmax(scores) if how == "minmax" else scores
+        for cid, s in scaled.items():
             out[cid] = out.get(cid, 0.0) + w * s
     return out
 
@@ -48,10 +58,11 @@ def fuse(
     weights: Sequence[float],
     method: str = "rrf",
     rrf_k: float = 60.0,
+    scalings: Sequence[str] | None = None,
 ) -> dict[str, float]:
     """Fuse lists of (id, score), each best first, with `method` ('rrf' or 'convex')."""
     if method == "rrf":
         return rrf([[cid for cid, _ in lst] for lst in lists], weights, rrf_k)
     if method == "convex":
-        return convex([dict(lst) for lst in lists], weights)
+        return convex([dict(lst) for lst in lists], weights, scalings)
     raise ValueError(f"unknown fusion method {method!r}: expected 'rrf' or 'convex'")

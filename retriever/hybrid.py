@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from kb.config import Settings
 from kb.types import Chunk, Hit, Principal
 from retriever.filters import assert_readable, visible
-from retriever.fusion import fuse
+from retriever.fusion import fuse, minmax
 from retriever.grouping import limit_per_doc
 from retriever.rerank import Reranker, rerank
+from retriever.tokens import query_scripts
 
 MODES = ("hybrid", "dense", "keyword")
 
@@ -20,8 +21,9 @@ class HybridSearcher:
     """`search()` is safe to call from several threads; `last_timings` describes the last call."""
 
     def __init__(self, vectors, keywords, manifest, embedder, settings: Settings,
-                 reranker: Reranker | None = None) -> None:
+                 reranker: Reranker | None = None, centering=None) -> None:
         self.vectors = vectors
+        self.centering = centering  # retriever.centering.QueryCentering, or None
         self.keywords = keywords
         self.manifest = manifest
         self.embedder = embedder
@@ -51,6 +53,8 @@ class HybridSearcher:
         if mode in ("hybrid", "dense") and query.strip():
             t = time.perf_counter()
             qvec = self.embedder.embed_query(query)
+            if self.centering is not None:
+                qvec = self.centering.center(query, qvec)
             timings["embed_ms"] = _ms(t)
             t = time.perf_counter()
             dense = self.vectors.query(qvec, n, tokens)
@@ -74,7 +78,10 @@ class HybridSearcher:
         t = time.perf_counter()
         if mode == "hybrid":
             lists = [[(c.chunk_id, sc) for c, sc in lst] for lst in (dense, keyword)]
-            fused = fuse(lists, [s.dense_weight, s.keyword_weight], s.fusion, s.rrf_k)
+            fused = fuse(lists, [s.dense_weight, s.keyword_weight], s.fusion, s.rrf_k,
+                         ["minmax", s.keyword_scaling])
+            if s.fusion == "convex" and s.crosslang_dense_only:
+                fused = _dense_only_across_languages(fused, dense, query, s)
         else:  # one list: its own scores
             fused = {c.chunk_id: sc for c, sc in (dense if mode == "dense" else keyword)}
         signals = _signals(dense, keyword)
@@ -93,6 +100,20 @@ class HybridSearcher:
         timings["total_ms"] = _ms(t0)
         self.last_timings = timings
         return hits
+
+
+def _dense_only_across_languages(fused, dense, query: str, s: Settings) -> dict[str, float]:
+    """The keyword index can only match words in the query's script, so for a chunk in the
+    other one its silence is no evidence: such chunks are scored on dense evidence alone, at
+    the weight of both lists."""
+    scripts = query_scripts(query)
+    dense_scaled = minmax({c.chunk_id: sc for c, sc in dense})
+    out = dict(fused)
+    for c, _ in dense:
+        script = "cjk" if c.lang == "zh" else "latin" if c.lang == "en" else None
+        if script is not None and script not in scripts:
+            out[c.chunk_id] = (s.dense_weight + s.keyword_weight) * dense_scaled[c.chunk_id]
+    return out
 
 
 def _signals(dense: Sequence[tuple[Chunk, float]], keyword: Sequence[tuple[Chunk, float]]):

@@ -87,3 +87,25 @@ def query_terms(text: str) -> list[str]:
 
 def is_cjk(text: str) -> bool:
     return bool(_CJK_RE.search(text))
+
+
+def query_scripts(text: str) -> set[str]:
+    """Which scripts the query's keyword terms are in: 'cjk', 'latin' (digits count for none)."""
+    out = set()
+    for term in query_terms(text):
+        if _CJK_RE.match(term):
+            out.add("cjk")
+        elif not term.isdigit():
+            out.add("latin")
+    return out
+
+
+_LATIN_WORD = re.compile(rf"[^\W\d_{_CJK}]+")
+
+
+def cjk_share(text: str) -> float:
+    """How Chinese a text is: CJK characters / (CJK characters + other words); 0 when empty.
+    (One character against one word: a Chinese character carries about what a word does.)"""
+    cjk = len(_CJK_RE.findall(text))
+    words = len(_LATIN_WORD.findall(_CJK_RE.sub(" ", text)))
+    return cjk / (cjk + words) if cjk + words else 0.0

@@ -1,0 +1,73 @@
+"""Generic questions, written for this project, whose embeddings give each language's mean query
+vector (see retriever/centering.py). They are deliberately broad (work, law, money, IT, health,
+history, science, places, culture) so the mean captures "a question in this language", not a
+topic. None is taken from an evaluation set."""
+
+from __future__ import annotations
+
+ZH = (
+    "公司年假有几天？", "试用期一般是多长时间？", "加班费怎么计算？", "报销需要提供哪些材料？",
+    "出差住宿标准是多少？", "病假期间工资怎么发？", "如何申请远程办公？", "离职需要提前多久通知？",
+    "社会保险包括哪些项目？", "个人所得税的起征点是多少？", "劳动合同到期后怎么办？", "产假可以休多少天？",
+    "公司的组织架构是怎样的？", "新员工入职需要准备什么？", "密码多久需要更换一次？", "电脑丢失应该向谁报告？",
+    "如何连接公司的VPN？", "会议室怎么预订？", "年终奖什么时候发放？", "绩效考核分为哪几个等级？",
+    "这个项目的负责人是谁？", "合同纠纷应该如何处理？", "发票丢失了怎么办？", "哪些费用不能报销？",
+    "数据保存期限是多久？", "客户信息可以对外提供吗？", "安全事故发生后应该怎么做？", "培训预算有多少？",
+    "长城是什么时候修建的？", "唐朝的首都在哪里？", "第一次世界大战是哪一年爆发的？", "谁发明了造纸术？",
+    "珠穆朗玛峰有多高？", "长江流经哪些省份？", "上海的人口大约有多少？", "台湾最高的山叫什么名字？",
+    "光合作用需要哪些条件？", "地球到月球的距离是多少？", "水在多少度时沸腾？", "人体有多少块骨头？",
+    "这种植物的花期是什么时候？", "这种鸟主要分布在哪些地区？", "该物种的学名是什么？", "恐龙是什么时候灭绝的？",
+    "这部电影的导演是谁？", "这本小说讲述了什么故事？", "这首歌曲是哪一年发行的？", "该乐队由哪些成员组成？",
+    "这位作家获得过哪些奖项？", "这座寺庙建于哪个朝代？", "这座桥的全长是多少米？", "该车站位于哪条线路上？",
+    "这所大学是哪一年创办的？", "该公司的总部设在哪里？", "这家企业的主要产品是什么？", "他在哪一年当选为议员？",
+    "这场战役的结果如何？", "该条约规定了哪些内容？", "这项法律是何时开始施行的？", "违反规定会受到什么处罚？",
+    "足球世界杯每几年举办一次？", "奥运会上中国获得了多少枚金牌？", "这名运动员效力于哪支球队？",
+    "这款游戏是由哪家公司开发的？", "智能手机的电池能用多久？", "人工智能有哪些应用？", "什么是区块链技术？",
+    "高血压患者应该注意什么？", "感冒和流感有什么区别？", "每天应该喝多少水？", "这种药物有什么副作用？",
+    "去北京旅游有哪些景点？", "办理护照需要多长时间？", "从广州到深圳坐高铁要多久？", "这道菜是用什么做的？",
+    "该地区的气候有什么特点？", "这个城市以什么闻名？", "该岛屿的面积有多大？", "这条河的发源地在哪里？",
+)
+
+EN = (
+    "How many days of annual leave do employees get?", "How long is the probation period?",
+    "How is overtime pay calculated?", "What documents do I need for an expense claim?",
+    "What is the hotel limit for business travel?", "Is sick leave paid?",
+    "How do I request to work from home?", "How much notice do I have to give when I resign?",
+    "Which benefits does the health insurance cover?", "When are salaries paid each month?",
+    "What happens when an employment contract ends?", "How long is parental leave?",
+    "Who approves purchases above the budget limit?", "What should new employees bring on day one?",
+    "How often do passwords need to be changed?", "Who do I report a lost laptop to?",
+    "How do I connect to the company VPN?", "How can I book a meeting room?",
+    "When is the annual bonus paid?", "What are the performance rating levels?",
+    "Who is responsible for this project?", "How are contract disputes resolved?",
+    "What if I lose a receipt?", "Which expenses are not reimbursed?",
+    "How long is customer data retained?", "Can customer information be shared with partners?",
+    "What should I do after a security incident?", "What is the training budget per employee?",
+    "When was the Great Wall built?", "What was the capital of the Roman Empire?",
+    "In which year did the First World War begin?", "Who invented the printing press?",
+    "How tall is Mount Everest?", "Which countries does the Danube flow through?",
+    "What is the population of New York City?", "What is the highest mountain in Africa?",
+    "What does photosynthesis require?", "How far is the Moon from the Earth?",
+    "At what temperature does water boil?", "How many bones are in the human body?",
+    "When does this plant flower?", "Where does this bird species live?",
+    "What is the scientific name of the species?", "When did the dinosaurs become extinct?",
+    "Who directed the film?", "What is the novel about?", "In what year was the song released?",
+    "Who were the members of the band?", "Which awards did the author win?",
+    "In which dynasty was the temple built?", "How long is the bridge?",
+    "Which line does the station belong to?", "When was the university founded?",
+    "Where is the company headquartered?", "What are the company's main products?",
+    "In what year was she elected to parliament?", "What was the outcome of the battle?",
+    "What did the treaty establish?", "When did the law come into force?",
+    "What is the penalty for breaking the rule?", "How often is the football World Cup held?",
+    "How many gold medals did the team win at the Olympics?", "Which club does the player play for?",
+    "Which studio developed the video game?", "How long does a smartphone battery last?",
+    "What are the uses of artificial intelligence?", "What is blockchain technology?",
+    "What should people with high blood pressure avoid?", "What is the difference between a cold and the flu?",
+    "How much water should you drink per day?", "What are the side effects of this medicine?",
+    "What are the main sights in Paris?", "How long does it take to get a passport?",
+    "How long is the train ride from London to Edinburgh?", "What is this dish made of?",
+    "What is the climate of the region like?", "What is the city famous for?",
+    "How large is the island?", "Where is the source of the river?",
+)
+
+PROBES = {"zh": ZH, "en": EN}

@@ -1,0 +1,131 @@
+"""Language-centred query vectors, language shares, and cross-language fusion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.config import Settings
+from kb.sqlite import Database
+from kb.types import Chunk, Principal
+from retriever.centering import QueryCentering
+from retriever.fusion import convex
+from retriever.hybrid import HybridSearcher
+from retriever.tokens import cjk_share, query_scripts
+from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+
+
+class CountingEmbeddings(BagOfWordsEmbeddings):
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries = 0
+
+    def embed_query(self, text):
+        self.queries += 1
+        return super().embed_query(text)
+
+
+PROBES = {"zh": ("年假有几天？", "报销需要什么？"), "en": ("How many days of leave?", "Who approves?")}
+
+
+def test_cjk_share_counts_characters_against_words():
+    assert cjk_share("年休假") == 1.0 and cjk_share("annual leave") == 0.0
+    assert cjk_share("VPN 密码长度 policy") == pytest.approx(4 / 6)
+    assert cjk_share("2024 ？") == 0.0
+
+
+def test_query_scripts():
+    assert query_scripts("What is the VPN policy?") == {"latin"}
+    assert query_scripts("如何连接公司的VPN？") == {"cjk", "latin"}
+    assert query_scripts("年休假有几天") == {"cjk"}
+    assert query_scripts("2024") == set()
+
+
+def test_means_are_computed_once_and_kept_in_the_database(tmp_path):
+    db = Database(tmp_path / "cache.sqlite3")
+    emb = CountingEmbeddings()
+    first = QueryCentering(emb, db, "m1", PROBES)
+    mean = first.mean("zh")
+    assert emb.queries == 2
+    expected = np.mean([emb._vec(q) for q in PROBES["zh"]], axis=0)
+    assert np.allclose(mean, expected, atol=1e-6)
+    second = QueryCentering(emb, db, "m1", PROBES)
+    assert np.allclose(second.mean("zh"), mean) and emb.queries == 2  # read back, not embedded
+    other_model = QueryCentering(emb, db, "m2", PROBES)
+    other_model.mean("zh")
+    assert emb.queries == 4
+    changed = QueryCentering(emb, db, "m1", {**PROBES, "zh": ("另一个问题？",)})
+    changed.mean("zh")
+    assert emb.queries == 5  # other probe questions, other mean
+    db.close()
+
+
+def test_center_subtracts_the_language_mean_and_normalises():
+    emb = BagOfWordsEmbeddings()
+    c = QueryCentering(emb, None, "m", PROBES)
+    q = "How many days of annual leave?"
+    v = np.asarray(c.center(q, emb.embed_query(q)))
+    raw = np.asarray(emb.embed_query(q)) - c.mean("en")
+    assert np.linalg.norm(v) == pytest.approx(1.0)
+    assert np.allclose(v, raw / np.linalg.norm(raw))
+    mixed = "VPN 密码长度 policy"
+    m = np.asarray(c.center(mixed, emb.embed_query(mixed)))
+    share = cjk_share(mixed)
+    want = np.asarray(emb.embed_query(mixed)) - (share * c.mean("zh") + (1 - share) * c.mean("en"))
+    assert np.allclose(m, want / np.linalg.norm(want))
+
+
+def test_a_query_equal_to_the_mean_is_left_alone():
+    emb = BagOfWordsEmbeddings()
+    c = QueryCentering(emb, None, "m", {"zh": ("年假",), "en": ("leave",)})
+    v = emb.embed_query("leave")
+    assert c.center("leave", v) == pytest.approx(v)
+
+
+def test_convex_without_scaling_keeps_scores():
+    out = convex([{"a": 0.9, "b": 0.5}, {"b": 0.3, "c": 0.1}], [1.0, 2.0], ["minmax", "none"])
+    assert out == pytest.approx({"a": 1.0, "b": 0.6, "c": 0.2})
+    with pytest.raises(ValueError, match="unknown scaling"):
+        convex([{"a": 1.0}], [1.0], ["zscore"])
+
+
+class _Manifest:
+    def __init__(self, chunks):
+        self.chunks = chunks
+
+    def current_versions(self, doc_ids):
+        return {c.doc_id: c.version for c in self.chunks if c.doc_id in set(doc_ids)}
+
+    def current_acl(self, doc_ids):
+        return {c.doc_id: c.acl for c in self.chunks if c.doc_id in set(doc_ids)}
+
+
+def _chunk(doc, text, lang):
+    return Chunk(chunk_id=f"{doc}:v:0", doc_id=doc, version="v", ordinal=0, text=text, page=None,
+                 char_start=0, char_end=len(text), section="", lang=lang,
+                 acl=frozenset({"public"}), path=f"{doc}.md")
+
+
+def test_chunks_in_a_script_the_query_lacks_are_scored_on_dense_evidence_alone():
+    """An English question: the Chinese chunk cannot match its words, so its silence on the
+    keyword side must not count against it."""
+    chunks = [_chunk("en1", "remote work policy days per week office", "en"),
+              _chunk("en2", "remote desktop software for the office", "en"),
+              _chunk("zh1", "远程办公 每周 最多 三天", "zh")]
+    index = InMemoryIndex()
+    vectors = {"en1": [0.6, 0.8, 0.0], "en2": [0.0, 0.6, 0.8], "zh1": [1.0, 0.0, 0.0]}
+    index.upsert(chunks, [vectors[c.doc_id] for c in chunks])
+
+    class Emb:
+        def embed_query(self, text):
+            return [1.0, 0.0, 0.0]
+
+    settings = Settings(dense_weight=1.0, keyword_weight=2.0, keyword_scaling="none")
+    searcher = HybridSearcher(index, index, _Manifest(chunks), Emb(), settings)
+    hits = searcher.search("remote work office", Principal("u"), k=3)
+    by_doc = {h.chunk.doc_id: h for h in hits}
+    assert by_doc["zh1"].score == pytest.approx(3.0)  # (1 + 2) * its min-max dense score of 1
+    off = HybridSearcher(index, index, _Manifest(chunks), Emb(),
+                         settings.model_copy(update={"crosslang_dense_only": False}))
+    assert {h.chunk.doc_id: h.score for h in off.search("remote work office", Principal("u"), k=3)
+            }["zh1"] == pytest.approx(1.0)
