@@ -208,6 +208,7 @@ def eval_(
     group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="A group of the user (repeatable).")] = None,
     prefix: Annotated[str, typer.Option(help="Put before every gold path (when the corpus was ingested from a folder above theirs).")] = "",
     misses: Annotated[int, typer.Option(help="List up to N answerable questions whose gold file is not in the top 5.")] = 0,
+    per_question: Annotated[bool, typer.Option("--per-question", help="Add every question's gold rank and top files (JSON).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Retrieval metrics of a question set against the ingested corpus (recall@1/5/10, MRR@10,
@@ -229,7 +230,8 @@ def eval_(
     bar, close = (None, lambda: None) if as_json else _progress_bar("eval")
     try:
         result = evaluate(kb.searcher(), qs, _principal(user, group), k=k, mode=mode,
-                          misses=misses, progress=bar and (lambda i, n: bar("eval", i, n, "")))
+                          misses=misses, progress=bar and (lambda i, n: bar("eval", i, n, "")),
+                          per_question=per_question)
     except ValueError as exc:
         _fail(str(exc))
     finally:

@@ -152,7 +152,14 @@ def block(outcomes: Sequence[Outcome], k: int) -> dict:
     }
 
 
-def report(outcomes: Sequence[Outcome], k: int, mode: str, misses: int = 0) -> dict:
+def first_gold_rank(o: Outcome) -> int | None:
+    """1-based rank of the first gold file among the retrieved files, or None."""
+    gold = set(o.question.gold_docs)
+    return next((i for i, p in enumerate(o.ranking, start=1) if p in gold), None)
+
+
+def report(outcomes: Sequence[Outcome], k: int, mode: str, misses: int = 0,
+           per_question: bool = False) -> dict:
     out = {"mode": mode, "k": k, **block(outcomes, k)}
     out["by_dataset"] = _by(outcomes, k, lambda o: o.question.dataset or "unknown")
     out["by_unanswerable_kind"] = _by(
@@ -166,6 +173,13 @@ def report(outcomes: Sequence[Outcome], k: int, mode: str, misses: int = 0) -> d
             if o.question.answerable and o.question.gold_docs
             and recall_at(o.ranking, o.question.gold_docs, 5) < 1.0
         ][:misses]
+    if per_question:
+        out["per_question"] = [
+            {"id": o.question.id, "dataset": o.question.dataset,
+             "answerable": o.question.answerable, "gold_rank": first_gold_rank(o),
+             "top": o.ranking[:k], "latency_ms": round(o.latency_ms, 2)}
+            for o in outcomes
+        ]
     return out
 
 
@@ -196,14 +210,15 @@ def run(
 
 def evaluate(searcher, questions: Sequence[Question], principal: Principal, k: int = 10,
              mode: str = "hybrid", misses: int = 0,
-             progress: Callable[[int, int], None] | None = None) -> dict:
+             progress: Callable[[int, int], None] | None = None,
+             per_question: bool = False) -> dict:
     """The report for `questions` searched by `principal` with `searcher.search(..., mode=)`.
     Latency excludes the searcher's warm-up (model load), which runs first."""
     if hasattr(searcher, "warm_up"):
         searcher.warm_up(mode)
     outcomes = run(lambda text: searcher.search(text, principal, k=k, mode=mode), questions,
                    progress, lambda: getattr(searcher, "last_timings", {}))
-    return report(outcomes, k, mode, misses)
+    return report(outcomes, k, mode, misses, per_question)
 
 
 def missing_gold(questions: Sequence[Question], known_paths: set[str]) -> list[str]:

@@ -111,6 +111,16 @@ def test_eval_json_report(ingested):
     assert out["gold_missing_from_index"] == []
 
 
+def test_eval_per_question_ranks(ingested):
+    out = json.loads(run(ingested, "eval", str(DATA / "samples_questions.jsonl"), "--json",
+                         "--per-question").output)
+    rows = {r["id"]: r for r in out["per_question"]}
+    assert len(rows) == 8 and rows["s-01"]["gold_rank"] == 1
+    assert rows["s-01"]["top"][0] == "en/leave_policy.md"
+    assert rows["s-08"]["answerable"] is False and rows["s-08"]["gold_rank"] is None
+    assert "per_question" not in json.loads(run(ingested, "eval", str(DATA / "samples_questions.jsonl"), "--json").output)
+
+
 def test_eval_modes_and_readable_table(ingested):
     for mode in ("dense", "keyword"):
         out = json.loads(run(ingested, "eval", str(DATA / "samples_questions.jsonl"), "--mode",
