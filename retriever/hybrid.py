@@ -105,8 +105,10 @@ class HybridSearcher:
 def _dense_only_across_languages(fused, dense, query: str, s: Settings) -> dict[str, float]:
     """The keyword index can only match words in the query's script, so for a chunk in the
     other one its silence is no evidence: such chunks are scored on dense evidence alone, at
-    the weight of both lists."""
+    the weight of both lists. A query with no words at all (only numbers) changes nothing."""
     scripts = query_scripts(query)
+    if not scripts:
+        return fused
     dense_scaled = minmax({c.chunk_id: sc for c, sc in dense})
     out = dict(fused)
     for c, _ in dense:
@@ -117,7 +119,8 @@ def _dense_only_across_languages(fused, dense, query: str, s: Settings) -> dict[
 
 
 def _signals(dense: Sequence[tuple[Chunk, float]], keyword: Sequence[tuple[Chunk, float]]):
-    """Per chunk id: its dense cosine and rank, its keyword score and rank, where it has them."""
+    """Per chunk id: its dense cosine (to the centred query vector when centring is on) and
+    rank, its keyword score and rank, where it has them."""
     out: dict[str, dict[str, float]] = {}
     for name, lst in (("dense", dense), ("keyword", keyword)):
         for rank, (c, score) in enumerate(lst, start=1):

@@ -129,3 +129,12 @@ def test_chunks_in_a_script_the_query_lacks_are_scored_on_dense_evidence_alone()
                          settings.model_copy(update={"crosslang_dense_only": False}))
     assert {h.chunk.doc_id: h.score for h in off.search("remote work office", Principal("u"), k=3)
             }["zh1"] == pytest.approx(1.0)
+
+
+def test_a_query_of_numbers_only_keeps_keyword_evidence_everywhere():
+    from retriever.hybrid import _dense_only_across_languages
+
+    c = _chunk("zh1", "2024年", "zh")
+    fused = {"zh1:v:0": 0.7}
+    assert _dense_only_across_languages(fused, [(c, 0.9)], "2024", Settings()) == fused
+    assert _dense_only_across_languages(fused, [(c, 0.9)], "year 2024", Settings()) != fused
