@@ -127,7 +127,8 @@ def build_store(home: Path, n_chunks: int):
     from kb.types import Chunk
     from kb.wiring import build
 
-    settings = Settings(home=home)
+    # Synthetic vectors have no language: query centring (a subtraction, microseconds) is off.
+    settings = Settings(home=home, query_centering=False)
     kb = build(settings, embedder_override=_NoEmbedder())
     marker = home / "built.json"
     texts, langs, acls, topics = synth_corpus(n_chunks)
