@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         description="Groups of a document no rule matches ('public' = everyone).",
     )
 
+    # Page (until real sign-in lands: one local user)
+    local_user: str = Field("local", description="The user of the page when no sign-in is used.")
+    local_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Groups of the local user (comma-separated)."
+    )
+
     # Ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
     lock_timeout: float = Field(
@@ -54,7 +60,7 @@ class Settings(BaseSettings):
     )
     ingest_workers: int = Field(2, ge=1, description="Threads parsing files while embedding.")
 
-    @field_validator("default_access", mode="before")
+    @field_validator("default_access", "local_groups", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
