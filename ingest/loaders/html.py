@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.loaders.base import HeadingPath, LoadedDoc, Page
+from ingest.loaders.base import HeadingPath, LoadedDoc, LoadOptions, Page
 from ingest.loaders.text import decode_bytes
 
 _SKIP = {"script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object"}
@@ -82,11 +82,15 @@ def _walk(node, out: _Writer) -> None:
             out.newline()
 
 
-def load_html(data: bytes, name: str) -> LoadedDoc:
-    from bs4 import BeautifulSoup
+def load_html(data: bytes, name: str, options: LoadOptions = LoadOptions()) -> LoadedDoc:
+    import warnings
+
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
     text, encoding = decode_bytes(data)
-    soup = BeautifulSoup(text, "lxml")
+    with warnings.catch_warnings():  # XHTML and SEC filings start with <?xml ...?>; HTML is right
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(text, "lxml")
     title_tag = soup.find("title")
     title = _WS.sub(" ", title_tag.get_text()).strip() if title_tag else ""
     out = _Writer()
