@@ -77,7 +77,9 @@ def ocr_image(image) -> str:
 
     rgb = np.asarray(image.convert("RGB"))
     try:
-        result, _ = engine()(rgb)
+        # No angle classifier: scans are upright, and it flips whole correct lines by 180
+        # degrees now and then (a line of English came back as "e d s s s"). Half the time, too.
+        result, _ = engine()(rgb, use_cls=False)
     except IngestError:
         raise
     except Exception as exc:  # onnxruntime / opencv errors on odd images
