@@ -223,3 +223,11 @@ def test_broken_image_is_corrupt():
 
 def test_images_without_ocr_are_unsupported(tmp_path):
     assert _error(b"\x89PNG\r\n\x1a\n", "x.png", ocr=False).code == "unsupported"
+
+
+def test_html_drops_text_hidden_by_the_pages_own_css():
+    html = (b"<html><head><style>.hidden, #gone { display: none } .shown { color: red }</style>"
+            b"</head><body><p class='shown'>Visible</p><div class='x hidden'>HIDDEN_BY_CLASS</div>"
+            b"<p id='gone'>HIDDEN_BY_ID</p><p style='visibility:hidden'>HIDDEN_INLINE</p></body></html>")
+    text = loaders.load(html, "p.html").pages[0].text
+    assert "Visible" in text and "HIDDEN" not in text
