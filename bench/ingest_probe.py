@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -29,6 +28,8 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], help="a setting, KEY=VALUE")
     args = ap.parse_args()
 
+    from ingest.isolate import peak_rss_mb
+    from ingest.loading import FileLoader
     from ingest.manifest import SqliteManifest
     from ingest.pipeline import Ingestor
     from kb.config import Settings
@@ -42,13 +43,22 @@ def main() -> None:
         index = InMemoryIndex()
         db = Database(settings.db_path)
         ingestor = Ingestor(settings, SqliteManifest(db), [index], index, BagOfWordsEmbeddings())
+        parser_peaks: list[float] = []
+        original = FileLoader.close
+
+        def close(self) -> None:  # note the parsers' peak before their processes stop
+            if self.isolated is not None:
+                parser_peaks.append(self.isolated.peak_rss_mb)
+            original(self)
+
+        FileLoader.close = close
         started = time.perf_counter()
         report = ingestor.run([args.path])
         seconds = time.perf_counter() - started
         found = [c.path for c in index.chunks.values() if args.needle and args.needle in c.text]
         db.close()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    own = peak_rss_mb()
+    children = max(parser_peaks, default=0.0)
     print(json.dumps({
         "report": report.to_json(), "seconds": round(seconds, 3), "chunks": len(index.chunks),
         "peak_rss_mb": round(own, 1), "peak_rss_parser_mb": round(children, 1),

@@ -37,6 +37,21 @@ def _rss_mb(pid: int) -> float:
         return 0.0
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM; unlike ru_maxrss it does not inherit the
+    parent's peak across fork + exec)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _serve(inbox: Connection, outbox: Connection, memory_mb: int) -> None:  # runs in the child
     import resource
 
@@ -65,7 +80,7 @@ def _serve(inbox: Connection, outbox: Connection, memory_mb: int) -> None:  # ru
                      f"({memory_mb} MB, KB_LOAD_MEMORY_MB)")
         except Exception as exc:  # a parser bug on one file never stops the run
             reply = ("err", "corrupt", f"could not parse the file: {type(exc).__name__}: {exc}")
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_mb = peak_rss_mb()
         del data, job
         try:
             outbox.send((*reply, peak_mb))
