@@ -30,7 +30,7 @@ def _files(corpus: Path, limit: int | None) -> list[Path]:
     return files[:limit] if limit else files
 
 
-def bench_corpus(corpus: Path, limit: int | None, model_name: str, workdir: Path) -> dict:
+def bench_corpus(corpus: Path, limit: int | None, model_name: str, workdir: Path, n: int) -> dict:
     from ingest import loaders
     from ingest.chunking import chunk_pages, context_text
     from ingest.discover import hash_file
@@ -39,12 +39,12 @@ def bench_corpus(corpus: Path, limit: int | None, model_name: str, workdir: Path
     from kb.wiring import build, make_embedder
 
     files = _files(corpus, limit)
-    root = workdir / corpus.parent.name / corpus.name
+    root = workdir / f"corpus{n}" / corpus.name
     for f in files:  # the benchmarked folder holds exactly these files
         dest = root / f.relative_to(corpus)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(f, dest)
-    settings = Settings(home=workdir / f"home-{corpus.parent.name}", embedding_model=model_name)
+    settings = Settings(home=workdir / f"home{n}", embedding_model=model_name)
 
     from ingest.errors import IngestError
 
@@ -100,7 +100,8 @@ def main() -> None:
     corpora = args.corpus or [eval_dir / "zh" / "docs", eval_dir / "en" / "docs"]
     workdir = Path(tempfile.mkdtemp(prefix="kb-bench-"))
     try:
-        results = [bench_corpus(c, args.limit_files, args.model, workdir) for c in corpora]
+        results = [bench_corpus(c, args.limit_files, args.model, workdir, n)
+                   for n, c in enumerate(corpora)]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps({"cores": os.cpu_count(), "results": results}, indent=2, ensure_ascii=False))

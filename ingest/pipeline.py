@@ -335,8 +335,9 @@ class Ingestor:
         for index in self.indexes:
             index.upsert(item.chunks, vectors if index is self.vector_index else ())
         self.manifest.put(replace(item.record, ingested_at=time.time()))
-        for index in self.indexes:
-            index.delete_doc(doc_id, keep_version=item.record.version)
+        if item.old is not None:  # a new document has no older chunks (recover() saw to that)
+            for index in self.indexes:
+                index.delete_doc(doc_id, keep_version=item.record.version)
         self.manifest.done(doc_id)
 
     def _record_failure(self, plan: Plan, item: _Failed) -> None:
