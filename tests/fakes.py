@@ -49,7 +49,7 @@ class InMemoryIndex:
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]] = ()) -> None:
         for i, c in enumerate(chunks):
             self.chunks[c.chunk_id] = c
-            if vectors:
+            if len(vectors):  # a numpy array has no truth value
                 self.vectors[c.chunk_id] = list(vectors[i])
 
     def delete_doc(self, doc_id: str, keep_version: str | None = None) -> None:

@@ -5,21 +5,40 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ingest.errors import IngestError
-from ingest.loaders.base import LoadedDoc, Page
+from ingest.loaders.base import Attachment, LoadedDoc, LoadOptions, Page
 
-Loader = Callable[[bytes, str], LoadedDoc]
+Loader = Callable[[bytes, str, LoadOptions], LoadedDoc]
+
+# Formats we recognise but do not read: `unstructured` would need a spaCy model downloaded at
+# run time (.rtf/.odt/.epub) or LibreOffice (.doc/.ppt), so it cannot run offline (docs/FORMATS.md).
+LEGACY = {
+    ".doc": "legacy Word 97-2003 (.doc)", ".ppt": "legacy PowerPoint 97-2003 (.ppt)",
+    ".rtf": "RTF", ".odt": "OpenDocument text (.odt)", ".ods": "OpenDocument spreadsheet (.ods)",
+    ".odp": "OpenDocument presentation (.odp)", ".epub": "EPUB", ".msg": "Outlook .msg",
+    ".pages": "Apple Pages", ".wps": "WPS",
+}
 
 
 def _registry() -> dict[str, Loader]:
     from ingest.loaders.docx import load_docx
     from ingest.loaders.html import load_html
+    from ingest.loaders.image import load_image
+    from ingest.loaders.mail import load_eml
     from ingest.loaders.markdown import load_markdown
     from ingest.loaders.pdf import load_pdf
+    from ingest.loaders.pptx import load_pptx
+    from ingest.loaders.sheets import load_csv, load_xls, load_xlsx
     from ingest.loaders.text import load_text
 
     return {
-        ".pdf": load_pdf, ".docx": load_docx, ".html": load_html, ".htm": load_html,
+        ".pdf": load_pdf, ".docx": load_docx, ".pptx": load_pptx,
+        ".xlsx": load_xlsx, ".xlsm": load_xlsx, ".xls": load_xls,
+        ".csv": load_csv, ".tsv": load_csv,
+        ".html": load_html, ".htm": load_html, ".xhtml": load_html,
         ".md": load_markdown, ".markdown": load_markdown, ".txt": load_text, ".text": load_text,
+        ".eml": load_eml,
+        ".png": load_image, ".jpg": load_image, ".jpeg": load_image, ".tif": load_image,
+        ".tiff": load_image, ".bmp": load_image, ".webp": load_image,
     }
 
 
@@ -27,18 +46,27 @@ def supported_extensions() -> frozenset[str]:
     return frozenset(_registry())
 
 
-def load(data: bytes, name: str) -> LoadedDoc:
+def extension(name: str) -> str:
+    base = name.rsplit("/", 1)[-1]
+    return "." + base.rsplit(".", 1)[-1].lower() if "." in base else ""
+
+
+def load(data: bytes, name: str, options: LoadOptions | None = None) -> LoadedDoc:
     """Load a file's bytes; `name` (its path) picks the loader by extension."""
-    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name.rsplit("/", 1)[-1] else ""
+    ext = extension(name)
     loader = _registry().get(ext)
     if loader is None:
+        if ext in LEGACY:
+            raise IngestError("unsupported", f"{LEGACY[ext]} files are not supported; save the "
+                              "file as PDF, DOCX, XLSX or PPTX")
         raise IngestError("unsupported", f"unsupported file type {ext or '(no extension)'!r}")
     if not data:
         raise IngestError("empty", "the file is empty (0 bytes)")
-    doc = loader(data, name)
-    if not any(p.text.strip() for p in doc.pages):
+    doc = loader(data, name, options or LoadOptions())
+    if not any(p.text.strip() for p in doc.pages) and not doc.attachments:
         raise IngestError("empty", "no text could be extracted from the file")
     return doc
 
 
-__all__ = ["IngestError", "LoadedDoc", "Page", "load", "supported_extensions"]
+__all__ = ["Attachment", "IngestError", "LoadOptions", "LoadedDoc", "Page", "load",
+           "supported_extensions"]

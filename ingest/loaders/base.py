@@ -19,15 +19,41 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file carried inside another (a mail attachment): ingested as its own document."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """What a loader may need beyond the bytes; built from Settings by the pipeline.
+
+    `passwords` are the candidates configured for this one file (tried in order).
+    """
+
+    passwords: tuple[str, ...] = ()
+    max_pages: int = 2000
+    ocr: bool = True
+
+
+@dataclass(frozen=True)
 class LoadedDoc:
     pages: tuple[Page, ...]
     title: str
     mime: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def chars(self) -> int:
         return sum(len(p.text) for p in self.pages)
+
+
+def stem_of(name: str) -> str:
+    """File name without folders and extension: the title of last resort."""
+    return name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
 def clean_text(text: str) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 
 from ingest.errors import IngestError
-from ingest.loaders.base import HeadingPath, LoadedDoc, Page, clean_text
+from ingest.loaders.base import HeadingPath, LoadedDoc, LoadOptions, Page, clean_text, stem_of
+from ingest.loaders.office import open_package
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
 
@@ -32,13 +32,12 @@ def _row_text(row) -> str:
     return " | ".join(cells)
 
 
-def load_docx(data: bytes, name: str) -> LoadedDoc:
+def load_docx(data: bytes, name: str, options: LoadOptions = LoadOptions()) -> LoadedDoc:
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise IngestError("corrupt", "not a valid DOCX file (not a ZIP container)")
+    data = open_package(data, "DOCX", options)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many kinds for broken packages
@@ -58,6 +57,8 @@ def load_docx(data: bytes, name: str) -> LoadedDoc:
             length += len(text) + 1
 
     for block in document.element.body.iterchildren():
+        if not isinstance(block.tag, str):  # comments and processing instructions
+            continue
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
             para = Paragraph(block, document)
@@ -86,8 +87,7 @@ def load_docx(data: bytes, name: str) -> LoadedDoc:
         for text in extra:
             emit(text)
 
-    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    title = (document.core_properties.title or "").strip() or first_heading or stem
+    title = (document.core_properties.title or "").strip() or first_heading or stem_of(name)
     return LoadedDoc(
         pages=(Page(None, "".join(parts), tuple(sections)),), title=title,
         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.loaders.base import HeadingPath, LoadedDoc, Page
+from ingest.loaders.base import HeadingPath, LoadedDoc, LoadOptions, Page
 from ingest.loaders.text import decode_bytes
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
@@ -48,7 +48,7 @@ def markdown_sections(text: str) -> tuple[tuple[tuple[int, str], ...], str]:
     return tuple(sections), first_h1
 
 
-def load_markdown(data: bytes, name: str) -> LoadedDoc:
+def load_markdown(data: bytes, name: str, options: LoadOptions = LoadOptions()) -> LoadedDoc:
     text, encoding = decode_bytes(data)
     meta, body = split_front_matter(text)
     sections, first_h1 = markdown_sections(body)

@@ -93,22 +93,28 @@ def test_a_file_that_breaks_on_edit_leaves_no_stale_chunks(app, corpus):
     assert r.added == 1 and r.failed == ()
 
 
-def test_a_parser_crash_is_a_per_file_error(app, corpus, monkeypatch):
+def test_a_parser_crash_is_a_per_file_error(settings, corpus, fake_embedder, monkeypatch):
+    """In-thread parsing (KB_ISOLATE_LOADERS=false): a parser exception is still per file."""
+    from kb.wiring import build
+
+    app = build(settings.model_copy(update={"isolate_loaders": False}),
+                embedder_override=fake_embedder)
     write(corpus, "a.md", "fine")
     write(corpus, "b.md", "boom")
     import ingest.loaders as loaders
 
     real = loaders.load
 
-    def flaky(data, name):
+    def flaky(data, name, *args, **kwargs):
         if name == "b.md":
             raise RecursionError("parser bug")
-        return real(data, name)
+        return real(data, name, *args, **kwargs)
 
     monkeypatch.setattr(loaders, "load", flaky)
     r = ingest(app, corpus)
     assert r.added == 1
     assert r.failed[0].code == "corrupt" and "RecursionError" in r.failed[0].error
+    app.close()
 
 
 def test_too_large_file_is_refused_before_reading(settings, corpus, fake_embedder):

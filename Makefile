@@ -1,0 +1,45 @@
+# make run   : install, ingest data/samples/, serve the page on http://127.0.0.1:8501
+# make test  : install and run the whole test suite
+# make bench : benchmarks (ratios against baselines measured in the same run)
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+# torch comes first, pinned, from this machine's local CPU wheel: nothing may pull a CUDA build.
+TORCH  := torch==2.13.0
+
+.PHONY: run test bench install install-dev serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[ui]'
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[dev]'
+	touch $@ $(VENV)/.run-installed
+
+install: $(VENV)/.run-installed
+install-dev: $(VENV)/.dev-installed
+
+run: install
+	$(BIN)/kb ingest data/samples
+	$(BIN)/kb serve
+
+serve: install
+	$(BIN)/kb serve
+
+test: install-dev
+	$(BIN)/python -m pytest -q
+
+bench: install-dev
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .kb
