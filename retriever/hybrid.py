@@ -81,7 +81,7 @@ class HybridSearcher:
             fused = fuse(lists, [s.dense_weight, s.keyword_weight], s.fusion, s.rrf_k,
                          ["minmax", s.keyword_scaling])
             if s.fusion == "convex" and s.crosslang_dense_only:
-                fused = _dense_only_across_languages(fused, dense, query, s)
+                fused = _dense_only_across_languages(fused, dense, keyword, query, s)
         else:  # one list: its own scores
             fused = {c.chunk_id: sc for c, sc in (dense if mode == "dense" else keyword)}
         signals = _signals(dense, keyword)
@@ -102,19 +102,29 @@ class HybridSearcher:
         return hits
 
 
-def _dense_only_across_languages(fused, dense, query: str, s: Settings) -> dict[str, float]:
+def _dense_only_across_languages(fused, dense, keyword, query: str, s: Settings) -> dict[str, float]:
     """The keyword index can only match words in the query's script, so for a chunk in the
-    other one its silence is no evidence: such chunks are scored on dense evidence alone, at
-    the weight of both lists. A query with no words at all (only numbers) changes nothing."""
+    other one its silence is no evidence. Such a chunk is credited, in proportion to its
+    (min-max scaled) dense score, with the best keyword score the query reached on the chunks
+    the keyword index could see: dense_weight * d + keyword_weight * d * best_keyword. It can
+    therefore never outrank a same-language chunk that is at least as close in the dense list
+    and the best keyword match (an earlier rule, (dense_weight + keyword_weight) * d, let a
+    near-tie in dense beat the exact same-language passage in mixed corpora). A query with no
+    words at all (only numbers) changes nothing."""
     scripts = query_scripts(query)
     if not scripts:
         return fused
     dense_scaled = minmax({c.chunk_id: sc for c, sc in dense})
+    kw = {c.chunk_id: sc for c, sc in keyword}
+    if s.keyword_scaling == "minmax":
+        kw = minmax(kw)
+    best_keyword = max(kw.values(), default=0.0)
     out = dict(fused)
     for c, _ in dense:
         script = "cjk" if c.lang == "zh" else "latin" if c.lang == "en" else None
         if script is not None and script not in scripts:
-            out[c.chunk_id] = (s.dense_weight + s.keyword_weight) * dense_scaled[c.chunk_id]
+            d = dense_scaled[c.chunk_id]
+            out[c.chunk_id] = s.dense_weight * d + s.keyword_weight * d * best_keyword
     return out
 
 
