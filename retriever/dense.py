@@ -47,6 +47,32 @@ def persistent_client(path: str):
     )
 
 
+def http_client(url: str, token: str = "", token_header: str = "Authorization",
+                tls_verify: str = "true"):
+    """A client of a Chroma server (`chroma run`, the docker-compose service, Chroma's
+    distributed deployment). `tls_verify` is 'true', 'false' or a CA bundle path."""
+    from urllib.parse import urlsplit
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+        raise ValueError(f"KB_CHROMA_URL={url!r}: expected http(s)://host[:port]")
+    ssl = parts.scheme == "https"
+    headers = {}
+    if token:
+        headers = ({"Authorization": f"Bearer {token}"} if token_header == "Authorization"
+                   else {token_header: token})
+    verify: bool | str = {"true": True, "false": False}.get(tls_verify.strip().lower(),
+                                                            tls_verify.strip())
+    settings = ChromaSettings(anonymized_telemetry=False, chroma_server_ssl_verify=verify)
+    return chromadb.HttpClient(
+        host=parts.hostname, port=parts.port or (443 if ssl else 8000), ssl=ssl,
+        headers=headers, settings=settings,
+    )
+
+
 class ChromaVectorIndex:
     """Cheap to construct; the client and collection open on first use."""
 

@@ -1,3 +1,5 @@
+import pytest
+
 from kb.ports import DocRecord
 from kb.sqlite import Database
 from ingest.manifest import SqliteManifest
@@ -11,8 +13,18 @@ def record(doc_id, **kw):
     return DocRecord(**base)
 
 
-def test_put_get_replace_remove(tmp_path):
-    m = SqliteManifest(Database(tmp_path / "m.sqlite3"))
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request, tmp_path):
+    if request.param == "postgres":
+        yield request.getfixturevalue("pg_db")
+        return
+    database = Database(tmp_path / "m.sqlite3")
+    yield database
+    database.close()
+
+
+def test_put_get_replace_remove(db):
+    m = SqliteManifest(db)
     assert m.get("a") is None
     m.put(record("a"))
     m.put(record("b", root="/s", status="failed", version="", error_code="corrupt", error="bad"))
@@ -27,10 +39,25 @@ def test_put_get_replace_remove(tmp_path):
     assert m.get("a") is None
 
 
-def test_journal_survives_a_new_connection(tmp_path):
-    path = tmp_path / "m.sqlite3"
-    m = SqliteManifest(Database(path))
+def test_journal_survives_a_new_connection(db):
+    m = SqliteManifest(db)
     m.begin("a")
     m.begin("b")
+    m.begin("b")
     m.done("a")
-    assert SqliteManifest(Database(path)).pending() == ["b"]
+    again = Database(db.path) if db.dialect == "sqlite" else type(db)(db.url)
+    assert SqliteManifest(again).pending() == ["b"]
+    again.close()
+
+
+def test_migrations_run_once_and_record_the_version(db):
+    m = SqliteManifest(db)
+    m.put(record("a"))
+    from ingest.manifest import MIGRATIONS
+
+    assert db.migrate("manifest", MIGRATIONS) == 0
+    assert db.query("SELECT version FROM schema_versions WHERE component = 'manifest'")[0][0] \
+        == len(MIGRATIONS)
+    m.record_run("/r", {"added": 1})
+    assert m.last_runs()[0]["report"] == {"added": 1}
+    assert m.get("a") == record("a")
