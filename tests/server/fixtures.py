@@ -57,3 +57,20 @@ def pg_db(pg_url):
     db = PostgresDatabase(pg_url)
     yield db
     db.close()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def backend(request):
+    """Settings for one deployment, by name of a store set: {} (Chroma on disk + SQLite under
+    `home`) or a real Chroma server + a new PostgreSQL database, distinct per name."""
+    if request.param == "embedded":
+        return lambda name: {}
+    chroma = request.getfixturevalue("chroma_server")
+    pg = request.getfixturevalue("postgres_server")
+
+    def make(name: str) -> dict:
+        n = next(_names)
+        return {"chroma_url": chroma.url, "database_url": pg.create_database(f"kb_{name}_{n}"),
+                "collection": f"kb_{name}_{n}"}
+
+    return make
