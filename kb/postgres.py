@@ -147,3 +147,41 @@ class PostgresDatabase:
                 conn.close()
             self._open -= len(self._idle)
             self._idle.clear()
+
+
+INGEST_LOCK = 7_316_002  # advisory lock key held by the running ingest
+
+
+class AdvisoryLock:
+    """The ingest lock of a shared PostgreSQL database: a session-level advisory lock on its own
+    connection (released by the server if the process dies). FileLock's acquire/release."""
+
+    def __init__(self, url: str, key: int = INGEST_LOCK) -> None:
+        self.url = url
+        self.key = key
+        self.lock_file = f"PostgreSQL advisory lock {key}"
+        self._conn = None
+
+    def acquire(self, timeout: float = 0.0, poll: float = 0.2) -> None:
+        import time
+
+        from filelock import Timeout
+
+        import psycopg
+
+        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        deadline = time.monotonic() + max(0.0, timeout)
+        while not conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]:
+            if time.monotonic() >= deadline:
+                conn.close()
+                raise Timeout(self.lock_file)
+            time.sleep(poll)
+        self._conn = conn
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            finally:
+                self._conn.close()
+                self._conn = None

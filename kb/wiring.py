@@ -135,7 +135,13 @@ class App:
         return Ingestor(
             self.settings, self.manifest, [vectors, self.keyword_index], vectors, self.embedder,
             prune=lambda: vectors.prune_siblings(self.settings.collection),
+            lock=self._pg_lock if self.db.dialect == "postgresql" else None,
         )
+
+    def _pg_lock(self):
+        from kb.postgres import AdvisoryLock
+
+        return AdvisoryLock(self.settings.database_url.strip())
 
     def searcher(self):
         from retriever.hybrid import HybridSearcher
