@@ -179,8 +179,11 @@ class ChromaVectorIndex:
 
     @staticmethod
     def _rows(res) -> list[tuple[Chunk, float]]:
+        """Chunks and similarities; a neighbour deleted while the query ran (an ingest
+        replacing its document) comes back without metadata and is skipped."""
         return [
             (chunk_from(i, d, m), 1.0 - float(dist))
             for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
                                      res["distances"][0])
+            if m is not None and d is not None
         ]
