@@ -7,7 +7,8 @@ column, GIN-indexed, and the candidate query filters on it inside the SQL (`acl_
 Per-access-label statistics (kw_terms, kw_labels) are kept exactly as FtsKeywordIndex keeps
 them, and scoring is FtsKeywordIndex.search itself: BM25 over the chunks the asker may read.
 Only the candidate pool differs: `ts_rank` of the readable matching chunks instead of FTS5's
-bm25 (neither sees unreadable chunks' statistics: ts_rank uses none). See docs/RETRIEVAL.md.
+bm25 (neither sees unreadable chunks' statistics: ts_rank uses none). See docs/RETRIEVAL.md
+("Permissions and statistics") and docs/SCALING.md.
 """
 
 from __future__ import annotations
