@@ -52,7 +52,7 @@ def migrate(db, component: str, steps: Sequence[Step]) -> int:
         rows = db.query("SELECT version FROM schema_versions WHERE component = ?", (component,))
     except Exception:  # noqa: BLE001 - no table yet (either database's error type)
         rows = []
-    if rows and rows[0]["version"] >= len(steps):
+    if rows and rows[0]["version"] == len(steps):
         return 0
     with db.tx() as conn:
         db.lock_schema(conn)

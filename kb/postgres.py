@@ -18,11 +18,16 @@ _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
 SCHEMA_LOCK = 7_316_001  # advisory lock key taken while migrating
 
 
-def translate(sql: str) -> str:
-    """`?` -> `%s` and `%` -> `%%`, outside quoted strings and names."""
+def translate(sql: str, params: bool = True) -> str:
+    """`?` -> `%s` outside quoted strings and names; with parameters, every `%` -> `%%` (psycopg
+    reads placeholders everywhere, quotes included; without parameters it reads none)."""
     def sub(m: re.Match) -> str:
         tok = m.group(0)
-        return "%s" if tok == "?" else "%%" if tok == "%" else tok
+        if tok == "?":
+            return "%s"
+        if tok == "%":
+            return "%%" if params else "%"
+        return tok.replace("%", "%%") if params else tok
 
     return _TOKENS.sub(sub, sql)
 
@@ -58,7 +63,7 @@ class _Conn:
         self.raw = conn
 
     def execute(self, sql: str, params: Any = None):
-        return self.raw.execute(translate(sql), params if params else None)
+        return self.raw.execute(translate(sql, bool(params)), params if params else None)
 
     def executemany(self, sql: str, seq) -> None:
         seq = list(seq)
@@ -127,7 +132,8 @@ class PostgresDatabase:
 
     def query(self, sql: str, params: tuple | list = ()) -> list[Row]:
         with self._conn() as conn:
-            return conn.execute(translate(sql), params if params else None).fetchall()
+            return conn.execute(translate(sql, bool(params)),
+                                params if params else None).fetchall()
 
     def script(self, sql: str) -> None:
         with self._conn() as conn:
