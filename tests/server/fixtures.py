@@ -65,12 +65,17 @@ def backend(request):
     `home`) or a real Chroma server + a new PostgreSQL database, distinct per name."""
     if request.param == "embedded":
         return lambda name: {}
-    chroma = request.getfixturevalue("chroma_server")
-    pg = request.getfixturevalue("postgres_server")
+    return request.getfixturevalue("server_stores")
+
+
+@pytest.fixture
+def server_stores(chroma_server, postgres_server):
+    """`backend`'s server flavour alone."""
 
     def make(name: str) -> dict:
         n = next(_names)
-        return {"chroma_url": chroma.url, "database_url": pg.create_database(f"kb_{name}_{n}"),
+        return {"chroma_url": chroma_server.url,
+                "database_url": postgres_server.create_database(f"kb_{name}_{n}"),
                 "collection": f"kb_{name}_{n}"}
 
     return make
