@@ -121,18 +121,20 @@ def synth_vectors(topics: list[int], seed: int = SEED) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- building
-def build_store(home: Path, n_chunks: int):
+def build_store(home: Path, n_chunks: int, embedder=None, **overrides):
+    """The synthetic store under `home` (settings `overrides` may point it at servers: then it
+    is always written afresh, a marker under `home` cannot vouch for a server's content)."""
     from kb.config import Settings
     from kb.ports import DocRecord
     from kb.types import Chunk
     from kb.wiring import build
 
     # Synthetic vectors have no language: query centring (a subtraction, microseconds) is off.
-    settings = Settings(home=home, query_centering=False)
-    kb = build(settings, embedder_override=_NoEmbedder())
-    marker = home / "built.json"
+    settings = Settings(home=home, query_centering=False, **overrides)
+    kb = build(settings, embedder_override=embedder or _NoEmbedder())
+    marker = home / ("built.json" if not overrides else "built-servers.json")
     texts, langs, acls, topics = synth_corpus(n_chunks)
-    if marker.exists() and json.loads(marker.read_text()).get("chunks") == n_chunks:
+    if not overrides and marker.exists() and json.loads(marker.read_text()).get("chunks") == n_chunks:
         log(f"reusing {home} ({n_chunks} chunks)")
         return kb, texts, topics
     log(f"building {n_chunks} chunks under {home}")
@@ -160,6 +162,7 @@ def build_store(home: Path, n_chunks: int):
         for rec in records.values():
             kb.manifest.put(rec)
         log(f"  {s + len(chunks)}/{n_chunks} ({time.perf_counter() - started:.0f}s)")
+    home.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"chunks": n_chunks, "build_s": time.perf_counter() - started}))
     return kb, texts, topics
 

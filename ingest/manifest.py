@@ -1,4 +1,6 @@
-"""The SQLite manifest: which version of each file the indexes hold, and the recovery journal."""
+"""The manifest: which version of each file the indexes hold, and the recovery journal.
+
+Portable SQL: the same class runs on SQLite (kb.sqlite) and PostgreSQL (kb.postgres)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from collections.abc import Iterable, Mapping
 from kb.ports import DocRecord
 from kb.sqlite import Database
 
-SCHEMA = """
+# Versioned migrations (kb/migrations.py): append, never edit. Step 1 keeps IF NOT EXISTS so
+# that homes created before migrations existed adopt it unchanged.
+MIGRATIONS = ["""
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
     root TEXT NOT NULL,
@@ -20,25 +24,25 @@ CREATE TABLE IF NOT EXISTS documents (
     acl TEXT NOT NULL,
     mime TEXT NOT NULL,
     title TEXT NOT NULL,
-    size INTEGER NOT NULL,
+    size BIGINT NOT NULL,
     chunks INTEGER NOT NULL,
     status TEXT NOT NULL,
     error_code TEXT NOT NULL DEFAULT '',
     error TEXT NOT NULL DEFAULT '',
-    ingested_at REAL NOT NULL
+    ingested_at {FLOAT} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_root ON documents(root);
 CREATE TABLE IF NOT EXISTS pending (
     doc_id TEXT PRIMARY KEY,
-    since REAL NOT NULL
+    since {FLOAT} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ingest_runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {ID},
     root TEXT NOT NULL,
-    finished_at REAL NOT NULL,
+    finished_at {FLOAT} NOT NULL,
     report TEXT NOT NULL
 );
-"""
+"""]
 
 _COLUMNS = (
     "doc_id", "root", "path", "content_hash", "fingerprint", "version", "acl", "mime", "title",
@@ -59,7 +63,7 @@ class SqliteManifest:
 
     def _init(self) -> None:
         if not self._ready:
-            self.db.script(SCHEMA)
+            self.db.migrate("manifest", MIGRATIONS)
             self._ready = True
 
     def get(self, doc_id: str) -> DocRecord | None:
@@ -80,9 +84,11 @@ class SqliteManifest:
         values = [getattr(record, c) for c in _COLUMNS]
         values[_COLUMNS.index("acl")] = json.dumps(sorted(record.acl))
         placeholders = ", ".join("?" for _ in _COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
         with self.db.tx() as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO documents ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+                f"INSERT INTO documents ({', '.join(_COLUMNS)}) VALUES ({placeholders})"
+                f" ON CONFLICT (doc_id) DO UPDATE SET {updates}",
                 values,
             )
 
@@ -123,7 +129,8 @@ class SqliteManifest:
         self._init()
         with self.db.tx() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO pending (doc_id, since) VALUES (?, ?)", (doc_id, time.time())
+                "INSERT INTO pending (doc_id, since) VALUES (?, ?)"
+                " ON CONFLICT (doc_id) DO UPDATE SET since = excluded.since", (doc_id, time.time())
             )
 
     def done(self, doc_id: str) -> None:

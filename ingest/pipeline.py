@@ -86,8 +86,10 @@ class Ingestor:
         vector_index: ChunkIndex,
         embedder,
         prune: Callable[[], object] | None = None,
+        lock: Callable[[], object] | None = None,
     ) -> None:
         self.settings = settings
+        self._lock_factory = lock  # acquire(timeout)/release(), raising filelock.Timeout
         self.manifest = manifest
         self.indexes = list(indexes)  # every index that holds chunks, the vector index included
         self.vector_index = vector_index
@@ -171,6 +173,10 @@ class Ingestor:
 
     # ------------------------------------------------------------------------- running
     def lock(self) -> FileLock:
+        """The writers' lock: a file under `home`, or what the composition root passed (a
+        PostgreSQL advisory lock when ingest workers share a database, not a disk)."""
+        if self._lock_factory is not None:
+            return self._lock_factory()
         self.settings.home.mkdir(parents=True, exist_ok=True)
         return FileLock(str(self.settings.lock_path))
 
@@ -376,7 +382,7 @@ class Ingestor:
             lock.acquire(timeout=self.settings.lock_timeout)
         except Timeout as exc:
             raise IngestLocked(
-                f"another ingest is running (lock {self.settings.lock_path}); try again when it "
+                f"another ingest is running (lock {getattr(lock, 'lock_file', lock)}); try again when it "
                 "finishes, or set KB_LOCK_TIMEOUT to wait for it"
             ) from exc
         return _Release(lock)

@@ -45,6 +45,9 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Folders (or files) to sync.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    watch: Annotated[bool, typer.Option(
+        "--watch", help="Keep running: sync again whenever the folders change (checked every "
+        "KB_WATCH_INTERVAL seconds) until stopped (SIGTERM, Ctrl-C).")] = False,
 ) -> None:
     """Sync folders into the indexes: add new files, update changed ones, drop deleted ones."""
     from ingest.acl import AclConfigError
@@ -54,27 +57,73 @@ def ingest(
     for p in paths:
         if not p.exists():
             _fail(f"no such file or folder: {p}")
+    if watch and dry_run:
+        _fail("--watch and --dry-run do not go together")
     ingestor = kb.ingestor()
-    progress_cb, close = (None, lambda: None) if (as_json or dry_run) else _progress_bar()
+
+    def once() -> None:
+        progress_cb, close = (None, lambda: None) if (as_json or dry_run or watch) \
+            else _progress_bar()
+        try:
+            report = ingestor.run([str(p) for p in paths], dry_run=dry_run, progress=progress_cb)
+        finally:
+            close()
+        _print_report(report, as_json, dry_run, one_line=watch)
+
+    if watch:
+        _watch(kb, paths, once, as_json)
+        return
     try:
-        report = ingestor.run([str(p) for p in paths], dry_run=dry_run, progress=progress_cb)
+        once()
     except IngestLocked as exc:
         _fail(str(exc))
     except (AclConfigError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
-    finally:
-        close()
+
+
+def _print_report(report, as_json: bool, dry_run: bool, one_line: bool = False) -> None:
     if as_json:
-        _print_json(report.to_json())
+        text = json.dumps(report.to_json(), ensure_ascii=False, indent=None if one_line else 2)
+        typer.echo(text)
         return
     verb = "Would ingest" if dry_run else "Ingested"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S ") if one_line else ""
     typer.echo(
-        f"{verb}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.deleted} deleted, {report.relabeled} relabeled, {len(report.failed)} failed"
+        f"{stamp}{verb}: {report.added} added, {report.updated} updated, {report.unchanged} "
+        f"unchanged, {report.deleted} deleted, {report.relabeled} relabeled, "
+        f"{len(report.failed)} failed"
         + ("" if dry_run else f"; {report.chunks} chunks written in {report.seconds:.1f}s")
     )
     for f in report.failed:
         typer.echo(f"  FAILED [{f.code}] {f.path}: {f.error}")
+
+
+def _watch(kb, paths: list[Path], once, as_json: bool) -> None:
+    """The ingest worker's loop (docker-compose `worker`): one line per sync, errors of a sync
+    reported and retried, a clean exit 0 on SIGTERM or Ctrl-C after the running sync ends."""
+    import signal
+    import threading
+
+    from ingest.watch import watch
+
+    stop = threading.Event()
+
+    def request_stop(signum, frame) -> None:
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_stop)
+
+    def report_error(exc: Exception) -> None:
+        if as_json:
+            typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        else:
+            typer.echo(f"error: {exc}", err=True)
+
+    interval = kb.settings.watch_interval
+    typer.echo(f"watching {', '.join(map(str, paths))} every {interval:g}s", err=True)
+    runs = watch([str(p) for p in paths], once, interval, stop, on_error=report_error)
+    typer.echo(f"stopped after {runs} sync(s)", err=True)
 
 
 def _progress_bar(label: str = "ingest"):

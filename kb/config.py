@@ -122,6 +122,27 @@ class Settings(BaseSettings):
         "", description="A YAML file of `glob: password` (or a list of passwords); keep it "
         "outside the ingested folders and readable only by the service.")
 
+    # Deployment (server mode: docs/DEPLOY.md)
+    chroma_url: str = Field(
+        "", description="URL of a Chroma server (http://host:8000 or https://...); '' = the "
+        "embedded store under `home`.")
+    chroma_token: str = Field(
+        "", description="Token sent to the Chroma server on every request ('' = none).")
+    chroma_token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        "Authorization", description="How the token travels: 'Authorization' (as `Bearer "
+        "<token>`) or 'X-Chroma-Token'.")
+    chroma_tls_verify: str = Field(
+        "true", description="For an https Chroma URL: 'true' (system CA store), 'false' (no "
+        "check; testing only) or the path of a CA bundle file.")
+    database_url: str = Field(
+        "", description="postgresql://user:password@host:5432/db puts the manifest, keyword "
+        "index and records in PostgreSQL (extra `postgres`); '' = SQLite under `home`.")
+    database_pool: int = Field(
+        8, ge=1, description="Most PostgreSQL connections one process opens.")
+    watch_interval: float = Field(
+        30.0, gt=0, description="Seconds between two looks at the folders of `kb ingest "
+        "--watch`.")
+
     @field_validator("default_access", "local_groups", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:

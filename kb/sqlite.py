@@ -10,7 +10,12 @@ from pathlib import Path
 
 
 class Database:
-    """A serialized connection: readers and the writer of one process share it safely."""
+    """A serialized connection: readers and the writer of one process share it safely.
+
+    The PostgreSQL twin (kb/postgres.py) has the same methods; code written against this class
+    uses `?` parameters and SQL both accept (ON CONFLICT upserts, no INSERT OR REPLACE)."""
+
+    dialect = "sqlite"
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
@@ -50,6 +55,14 @@ class Database:
     def script(self, sql: str) -> None:
         with self._lock:
             self._connect().executescript(sql)
+
+    def lock_schema(self, conn) -> None:
+        """Inside tx(): nothing to do, BEGIN IMMEDIATE already excludes other writers."""
+
+    def migrate(self, component: str, steps) -> int:
+        from kb.migrations import migrate
+
+        return migrate(self, component, steps)
 
     def close(self) -> None:
         with self._lock:

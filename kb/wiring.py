@@ -39,6 +39,19 @@ def make_reranker(settings: Settings):
     return CrossEncoderReranker(settings.reranker.strip())
 
 
+def open_database(settings: Settings):
+    url = settings.database_url.strip()
+    if not url:
+        return Database(settings.db_path)
+    if url.startswith(("postgresql://", "postgres://")):
+        from kb.postgres import PostgresDatabase
+
+        return PostgresDatabase(url, settings.database_pool)
+    if url.startswith("sqlite:///"):
+        return Database(url[len("sqlite:///"):])
+    raise ValueError(f"KB_DATABASE_URL={url!r}: expected postgresql://... or sqlite:///PATH")
+
+
 @dataclass
 class App:
     """Everything one process needs, built lazily from one Settings object."""
@@ -56,7 +69,9 @@ class App:
 
     @property
     def db(self) -> Database:
-        return self._once("db", lambda: Database(self.settings.db_path))
+        """The manifest's database: SQLite under `home`, or PostgreSQL when `database_url` is
+        set (kb.postgres.PostgresDatabase has the same methods)."""
+        return self._once("db", lambda: open_database(self.settings))
 
     @property
     def manifest(self):
@@ -66,20 +81,31 @@ class App:
 
     @property
     def keyword_index(self):
-        from retriever.keyword import FtsKeywordIndex
+        if self.db.dialect == "postgresql":
+            from retriever.keyword_pg import PgKeywordIndex as Index
+        else:
+            from retriever.keyword import FtsKeywordIndex as Index
 
-        return self._once("keyword", lambda: FtsKeywordIndex(
+        return self._once("keyword", lambda: Index(
             self.db, self.settings.keyword_pool, self.settings.keyword_common_cutoff))
 
     @property
     def vector_index(self):
-        from retriever.dense import ChromaVectorIndex, persistent_client
+        from retriever.dense import ChromaVectorIndex
 
-        factory = self.chroma_client_factory or (
-            lambda: persistent_client(str(self.settings.chroma_path))
-        )
+        factory = self.chroma_client_factory or self._chroma_client
         return self._once("vectors", lambda: ChromaVectorIndex(
             factory, self.collection_name, self.settings.dense_overfetch))
+
+    def _chroma_client(self):
+        """One client per process: the embedded store under `home`, or a Chroma server."""
+        from retriever.dense import http_client, persistent_client
+
+        s = self.settings
+        if s.chroma_url.strip():
+            return self._once("chroma_client", lambda: http_client(
+                s.chroma_url.strip(), s.chroma_token, s.chroma_token_header, s.chroma_tls_verify))
+        return persistent_client(str(s.chroma_path))
 
     @property
     def collection_name(self) -> str:
@@ -109,7 +135,13 @@ class App:
         return Ingestor(
             self.settings, self.manifest, [vectors, self.keyword_index], vectors, self.embedder,
             prune=lambda: vectors.prune_siblings(self.settings.collection),
+            lock=self._pg_lock if self.db.dialect == "postgresql" else None,
         )
+
+    def _pg_lock(self):
+        from kb.postgres import AdvisoryLock
+
+        return AdvisoryLock(self.settings.database_url.strip())
 
     def searcher(self):
         from retriever.hybrid import HybridSearcher

@@ -47,6 +47,32 @@ def persistent_client(path: str):
     )
 
 
+def http_client(url: str, token: str = "", token_header: str = "Authorization",
+                tls_verify: str = "true"):
+    """A client of a Chroma server (`chroma run`, the docker-compose service, Chroma's
+    distributed deployment). `tls_verify` is 'true', 'false' or a CA bundle path."""
+    from urllib.parse import urlsplit
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+        raise ValueError(f"KB_CHROMA_URL={url!r}: expected http(s)://host[:port]")
+    ssl = parts.scheme == "https"
+    headers = {}
+    if token:
+        headers = ({"Authorization": f"Bearer {token}"} if token_header == "Authorization"
+                   else {token_header: token})
+    verify: bool | str = {"true": True, "false": False}.get(tls_verify.strip().lower(),
+                                                            tls_verify.strip())
+    settings = ChromaSettings(anonymized_telemetry=False, chroma_server_ssl_verify=verify)
+    return chromadb.HttpClient(
+        host=parts.hostname, port=parts.port or (443 if ssl else 8000), ssl=ssl,
+        headers=headers, settings=settings,
+    )
+
+
 class ChromaVectorIndex:
     """Cheap to construct; the client and collection open on first use."""
 
@@ -153,8 +179,11 @@ class ChromaVectorIndex:
 
     @staticmethod
     def _rows(res) -> list[tuple[Chunk, float]]:
+        """Chunks and similarities; a neighbour deleted while the query ran (an ingest
+        replacing its document) comes back without metadata and is skipped."""
         return [
             (chunk_from(i, d, m), 1.0 - float(dist))
             for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
                                      res["distances"][0])
+            if m is not None and d is not None
         ]

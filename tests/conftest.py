@@ -15,6 +15,8 @@ SHARED_EVAL = REPO.parent / "shared" / "eval"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+pytest_plugins = ["tests.server.fixtures"]  # chroma_server, postgres_server, pg_url, pg_db
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):

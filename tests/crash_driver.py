@@ -13,6 +13,7 @@ import sys
 TARGETS = {
     "ChromaVectorIndex": "retriever.dense",
     "FtsKeywordIndex": "retriever.keyword",
+    "PgKeywordIndex": "retriever.keyword_pg",
     "SqliteManifest": "ingest.manifest",
 }
 

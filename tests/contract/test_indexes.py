@@ -28,14 +28,20 @@ def vectors(chunks):
     return EMB.embed_documents([c.text for c in chunks])
 
 
-@pytest.fixture(params=["chroma", "fts5", "memory"])
+@pytest.fixture(params=["chroma", "chroma-server", "fts5", "postgres", "memory"])
 def index(request, tmp_path):
     if request.param == "chroma":
         yield ChromaVectorIndex(lambda: persistent_client(str(tmp_path / "chroma")), "contract")
+    elif request.param == "chroma-server":
+        yield ChromaVectorIndex(request.getfixturevalue("chroma_client_factory"), "contract")
     elif request.param == "fts5":
         db = Database(tmp_path / "kb.sqlite3")
         yield FtsKeywordIndex(db)
         db.close()
+    elif request.param == "postgres":
+        from retriever.keyword_pg import PgKeywordIndex
+
+        yield PgKeywordIndex(request.getfixturevalue("pg_db"))
     else:
         yield InMemoryIndex()
 

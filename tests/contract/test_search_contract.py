@@ -44,19 +44,26 @@ CORPUS = [
 
 
 # ------------------------------------------------------------------ fixtures
-@pytest.fixture(params=["chroma", "fake"])
+@pytest.fixture(params=["chroma", "chroma-server", "fake"])
 def vectors(request, tmp_path):
     if request.param == "fake":
         return InMemoryIndex()
     from retriever.dense import ChromaVectorIndex, persistent_client
 
+    if request.param == "chroma-server":
+        return ChromaVectorIndex(request.getfixturevalue("chroma_client_factory"), "contract")
     return ChromaVectorIndex(lambda: persistent_client(str(tmp_path / "chroma")), "contract")
 
 
-@pytest.fixture(params=["fts5", "fake"])
+@pytest.fixture(params=["fts5", "postgres", "fake"])
 def keywords(request, tmp_path):
     if request.param == "fake":
         yield InMemoryIndex()
+        return
+    if request.param == "postgres":
+        from retriever.keyword_pg import PgKeywordIndex
+
+        yield PgKeywordIndex(request.getfixturevalue("pg_db"))
         return
     from kb.sqlite import Database
     from retriever.keyword import FtsKeywordIndex

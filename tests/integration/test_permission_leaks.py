@@ -136,12 +136,13 @@ def assert_no_leak(searcher, principal: Principal, queries: list[str], k: int = 
 
 
 @pytest.fixture
-def leak_app(tmp_path, fake_embedder):
+def leak_app(tmp_path, fake_embedder, backend):
     from kb.config import Settings
     from kb.wiring import build
 
     root = make_corpus(tmp_path / "corpus")
-    kb = build(Settings(home=tmp_path / "home", chunk_size=200, chunk_overlap=40),
+    kb = build(Settings(home=tmp_path / "home", chunk_size=200, chunk_overlap=40,
+                        **backend("leak")),
                embedder_override=fake_embedder)
     report = kb.ingestor().run([str(root)])
     assert not report.failed and report.added == 14
@@ -193,7 +194,7 @@ class TieFreeEmbeddings(BagOfWordsEmbeddings):
         return (v / np.linalg.norm(v)).tolist()
 
 
-def test_restricted_documents_do_not_influence_what_others_see(tmp_path):
+def test_restricted_documents_do_not_influence_what_others_see(tmp_path, backend):
     """Same chunks, order and scores as an index that never held the restricted documents."""
     from kb.config import Settings
     from kb.wiring import build
@@ -204,7 +205,8 @@ def test_restricted_documents_do_not_influence_what_others_see(tmp_path):
         if name == "public":
             for folder in ("hr", "finance", "legal", "exec"):
                 shutil.rmtree(root / folder)
-        kb = build(Settings(home=tmp_path / f"home-{name}", chunk_size=200, chunk_overlap=40),
+        kb = build(Settings(home=tmp_path / f"home-{name}", chunk_size=200, chunk_overlap=40,
+                            **backend(name)),
                    embedder_override=TieFreeEmbeddings())
         kb.ingestor().run([str(root)])
         apps.append(kb)
@@ -254,7 +256,7 @@ def test_no_leak_with_the_real_model_on_the_samples(tmp_path):
 
 
 def test_the_influence_check_catches_statistics_over_all_rows(tmp_path, fake_embedder,
-                                                              monkeypatch):
+                                                              monkeypatch, backend):
     """Guard for the test above: with FTS5-style statistics over every row (what plain
     `bm25()` does), restricted documents do move what others see, and the check notices."""
     from retriever.keyword import FtsKeywordIndex
@@ -264,4 +266,4 @@ def test_the_influence_check_catches_statistics_over_all_rows(tmp_path, fake_emb
     monkeypatch.setattr(FtsKeywordIndex, "visible_stats",
                         lambda self, terms, tokens: original(self, terms, everyone))
     with pytest.raises(AssertionError):
-        test_restricted_documents_do_not_influence_what_others_see(tmp_path)
+        test_restricted_documents_do_not_influence_what_others_see(tmp_path, backend)

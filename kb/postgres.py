@@ -1,0 +1,193 @@
+"""The PostgreSQL twin of kb.sqlite.Database (psycopg 3, extra `postgres`).
+
+Same methods, same SQL: `?` parameters are translated to psycopg's `%s`, rows answer both
+`row["name"]` and `row[0]`. Reads run in autocommit (each statement sees one committed state);
+`tx()` is one transaction. Connections come from a small pool, so the threads of a page process
+read in parallel.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
+SCHEMA_LOCK = 7_316_001  # advisory lock key taken while migrating
+
+
+def translate(sql: str, params: bool = True) -> str:
+    """`?` -> `%s` outside quoted strings and names; with parameters, every `%` -> `%%` (psycopg
+    reads placeholders everywhere, quotes included; without parameters it reads none)."""
+    def sub(m: re.Match) -> str:
+        tok = m.group(0)
+        if tok == "?":
+            return "%s"
+        if tok == "%":
+            return "%%" if params else "%"
+        return tok.replace("%", "%%") if params else tok
+
+    return _TOKENS.sub(sub, sql)
+
+
+class Row(tuple):
+    """A result row readable by position and by column name (like sqlite3.Row)."""
+
+    _names: dict[str, int]
+
+    def __new__(cls, values, names: dict[str, int]):
+        row = super().__new__(cls, values)
+        row._names = names
+        return row
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _row_factory(cursor):
+    names = {d.name: i for i, d in enumerate(cursor.description or ())}
+    return lambda values: Row(values, names)
+
+
+class _Conn:
+    """What tx() yields: execute/executemany with `?` parameters, like sqlite3.Connection."""
+
+    def __init__(self, conn) -> None:
+        self.raw = conn
+
+    def execute(self, sql: str, params: Any = None):
+        return self.raw.execute(translate(sql, bool(params)), params if params else None)
+
+    def executemany(self, sql: str, seq) -> None:
+        seq = list(seq)
+        if seq:
+            with self.raw.cursor() as cur:
+                cur.executemany(translate(sql), seq)
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, url: str, pool_size: int = 8) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self._idle: list[Any] = []
+        self._open = 0
+        self._cv = threading.Condition()
+
+    # ----------------------------------------------------------------- connections
+    def _new(self):
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise RuntimeError(
+                "KB_DATABASE_URL names PostgreSQL but psycopg is not installed: "
+                "pip install -e '.[postgres]'") from exc
+        return psycopg.connect(self.url, autocommit=True, row_factory=_row_factory,
+                               connect_timeout=10)
+
+    @contextmanager
+    def _conn(self) -> Iterator[Any]:
+        with self._cv:
+            while not self._idle and self._open >= self.pool_size:
+                self._cv.wait()
+            conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                self._open += 1
+        if conn is None or conn.closed:
+            try:
+                conn = self._new()
+            except BaseException:
+                with self._cv:
+                    self._open -= 1
+                    self._cv.notify()
+                raise
+        broken = False
+        try:
+            yield conn
+        except BaseException:
+            broken = conn.closed or conn.broken
+            raise
+        finally:
+            with self._cv:
+                if broken:
+                    self._open -= 1
+                    conn.close()
+                else:
+                    self._idle.append(conn)
+                self._cv.notify()
+
+    # ----------------------------------------------------------------- the Database API
+    @contextmanager
+    def tx(self) -> Iterator[_Conn]:
+        with self._conn() as conn, conn.transaction():
+            yield _Conn(conn)
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[Row]:
+        with self._conn() as conn:
+            return conn.execute(translate(sql, bool(params)),
+                                params if params else None).fetchall()
+
+    def script(self, sql: str) -> None:
+        with self._conn() as conn:
+            conn.execute(sql)
+
+    def lock_schema(self, conn: _Conn) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+
+    def migrate(self, component: str, steps) -> int:
+        from kb.migrations import migrate
+
+        return migrate(self, component, steps)
+
+    def close(self) -> None:
+        with self._cv:
+            for conn in self._idle:
+                conn.close()
+            self._open -= len(self._idle)
+            self._idle.clear()
+
+
+INGEST_LOCK = 7_316_002  # advisory lock key held by the running ingest
+
+
+class AdvisoryLock:
+    """The ingest lock of a shared PostgreSQL database: a session-level advisory lock on its own
+    connection (released by the server if the process dies). FileLock's acquire/release."""
+
+    def __init__(self, url: str, key: int = INGEST_LOCK) -> None:
+        self.url = url
+        self.key = key
+        self.lock_file = f"PostgreSQL advisory lock {key}"
+        self._conn = None
+
+    def acquire(self, timeout: float = 0.0, poll: float = 0.2) -> None:
+        import time
+
+        from filelock import Timeout
+
+        import psycopg
+
+        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        deadline = time.monotonic() + max(0.0, timeout)
+        while not conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]:
+            if time.monotonic() >= deadline:
+                conn.close()
+                raise Timeout(self.lock_file)
+            time.sleep(poll)
+        self._conn = conn
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            finally:
+                self._conn.close()
+                self._conn = None
