@@ -89,11 +89,49 @@ class Settings(BaseSettings):
         description="Groups of a document no rule matches ('public' = everyone).",
     )
 
-    # Page (until real sign-in lands: one local user)
-    local_user: str = Field("local", description="The user of the page when no sign-in is used.")
+    # Page
+    auth: Literal["none", "header", "oidc"] = Field(
+        "none", description="Who is using the page: 'none' (one local user, every role; for "
+        "trying it out), 'header' (trust the user and groups headers a reverse proxy sets; "
+        "ignored in the other modes) or 'oidc' (Streamlit's OpenID Connect login).",
+    )
+    local_user: str = Field("local", description="The user of the page when `auth` is 'none'.")
     local_groups: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Groups of the local user (comma-separated)."
     )
+    user_header: str = Field(
+        "X-Forwarded-User", description="Header naming the user when `auth` is 'header'.")
+    groups_header: str = Field(
+        "X-Forwarded-Groups", description="Header listing the user's groups (comma-separated) "
+        "when `auth` is 'header'.")
+    content_owner_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["content-owner"],
+        description="Groups whose members get the content-owner role (the Library page).")
+    admin_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["admin"],
+        description="Groups whose members get the admin role (the Insights page; implies "
+        "content-owner).")
+    oidc_issuer: str = Field(
+        "", description="OpenID Connect issuer URL (its /.well-known/openid-configuration is "
+        "read at login).")
+    oidc_client_id: str = Field("", description="OpenID Connect client id.")
+    oidc_client_secret: str = Field("", description="OpenID Connect client secret.")
+    oidc_groups_claim: str = Field(
+        "groups", description="Claim of the ID token / user info listing the user's groups.")
+    oidc_redirect_uri: str = Field(
+        "", description="Redirect URI registered with the provider ('' = "
+        "http://<serve_address>:<serve_port>/oauth2callback).")
+    oidc_cookie_secret: str = Field(
+        "", description="Secret signing the login cookie ('' = generated once and kept in the "
+        "home directory).")
+    language: Literal["en", "zh"] = Field(
+        "en", description="Default language of the page's text ('en' or 'zh'); users can "
+        "switch on the page.")
+    retention_days: int = Field(
+        180, ge=0, description="Conversations, feedback and query log entries older than this "
+        "many days are deleted when the page starts (0 = keep forever).")
+    serve_address: str = Field("127.0.0.1", description="Address `kb serve` binds the page to.")
+    serve_port: int = Field(8501, ge=1, le=65535, description="Port of the page.")
 
     # Ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
@@ -122,7 +160,8 @@ class Settings(BaseSettings):
         "", description="A YAML file of `glob: password` (or a list of passwords); keep it "
         "outside the ingested folders and readable only by the service.")
 
-    @field_validator("default_access", "local_groups", mode="before")
+    @field_validator("default_access", "local_groups", "content_owner_groups", "admin_groups",
+                     mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

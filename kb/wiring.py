@@ -47,6 +47,7 @@ class App:
     embedder_override: Embeddings | None = None
     chroma_client_factory: Callable[[], Any] | None = None
     reranker_override: Any = None  # a retriever.rerank.Reranker, for tests
+    assistant_override: Any = None  # an object with ask()/stream(), for tests
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def _once(self, key: str, make: Callable[[], Any]) -> Any:
@@ -120,6 +121,17 @@ class App:
             centering=self.centering,
         ))
 
+    def assistant(self):
+        if self.assistant_override is not None:
+            return self.assistant_override
+        return self._once("assistant", _no_assistant)
+
+    @property
+    def records(self):
+        from kb.records import Records
+
+        return self._once("records", lambda: Records(self.db))
+
     @property
     def centering(self):
         """Language-centred query vectors (None when the `query_centering` setting is off)."""
@@ -137,6 +149,11 @@ class App:
         emb = self._cache.get("embedder")
         if emb is not None:
             emb.db.close()
+
+
+def _no_assistant():
+    raise RuntimeError("no answering assistant is available in this build (assistant/ is empty); "
+                       "pass App(assistant_override=...) or merge the answering issue")
 
 
 def build(settings: Settings | None = None, **overrides: Any) -> App:
