@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -287,19 +288,36 @@ def reindex_keywords(
 @app.command()
 def serve(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Port of the page.")] = 8501,
-    address: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[Optional[int], typer.Option(help="Port of the page (default KB_SERVE_PORT).")] = None,
+    address: Annotated[Optional[str], typer.Option(help="Address to bind (default KB_SERVE_ADDRESS).")] = None,
 ) -> None:
-    """Serve the Streamlit page."""
+    """Serve the Streamlit page (no usage statistics; bound to the configured address only)."""
     import subprocess
 
+    from kb.auth import write_streamlit_secrets
+
+    kb = _app(ctx)
+    s = kb.settings.model_copy(update={
+        "serve_port": port or kb.settings.serve_port,
+        "serve_address": address or kb.settings.serve_address})
+    removed = kb.records.purge(s.retention_days)
+    if removed:
+        typer.echo(f"Retention: removed {removed} record(s) older than {s.retention_days} days.")
     page = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(page), "--server.port", str(port),
-        "--server.address", address, "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
+        sys.executable, "-m", "streamlit", "run", str(page),
+        "--server.port", str(s.serve_port), "--server.address", s.serve_address,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none", "--global.developmentMode", "false",
+        "--client.toolbarMode", "minimal",
     ]
-    raise typer.Exit(subprocess.call(cmd))
+    if s.auth == "oidc":
+        try:
+            cmd += ["--secrets.files", str(write_streamlit_secrets(s))]
+        except ValueError as exc:
+            _fail(str(exc))
+    env = {**os.environ, "KB_SERVE_PORT": str(s.serve_port), "KB_SERVE_ADDRESS": s.serve_address}
+    raise typer.Exit(subprocess.call(cmd, env=env))
 
 
 if __name__ == "__main__":  # pragma: no cover
