@@ -177,12 +177,7 @@ def search(
         hits = searcher.search(query, _principal(user, group), k=k, mode=mode)
     except ValueError as exc:
         _fail(str(exc))
-    rows = [
-        {"rank": i, "score": round(h.score, 6), "doc_id": h.chunk.doc_id, "path": h.chunk.path,
-         "page": h.chunk.page, "section": h.chunk.section, "chunk_id": h.chunk.chunk_id,
-         "char_start": h.chunk.char_start, "char_end": h.chunk.char_end, "text": h.chunk.text}
-        for i, h in enumerate(hits, start=1)
-    ]
+    rows = _hit_rows(hits)
     if as_json:
         _print_json({"hits": rows,
                      "timings_ms": {k_: round(v, 2) for k_, v in searcher.last_timings.items()}})
@@ -197,6 +192,50 @@ def search(
         text, spans = snippet(r["text"], query)
         on, off = typer.style("\0", fg="yellow", bold=True).split("\0")
         typer.echo(f"{r['rank']:>2}. {where}  [{r['score']:.4f}]\n    {mark(text, spans, on, off)}")
+
+
+def _hit_rows(hits) -> list[dict]:
+    return [
+        {"rank": i, "score": round(h.score, 6), "doc_id": h.chunk.doc_id, "path": h.chunk.path,
+         "page": h.chunk.page, "section": h.chunk.section, "chunk_id": h.chunk.chunk_id,
+         "char_start": h.chunk.char_start, "char_end": h.chunk.char_end, "text": h.chunk.text}
+        for i, h in enumerate(hits, start=1)
+    ]
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="A question, Chinese or English.")],
+    user: Annotated[str, typer.Option("--user", help="Who is asking.")] = "local",
+    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="A group of the user (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer from the documents the user may read, quoted with citations, or say that the
+    knowledge base does not contain the answer."""
+    kb = _app(ctx)
+    try:
+        answer = kb.assistant().ask(question, _principal(user, group))
+    except (ValueError, RuntimeError) as exc:
+        _fail(str(exc))
+    citations = [
+        {"n": c.n, "doc_id": c.doc_id, "path": c.path, "page": c.page, "section": c.section,
+         "char_start": c.char_start, "char_end": c.char_end, "quote": c.quote}
+        for c in answer.citations
+    ]
+    if as_json:
+        _print_json({"answer": answer.text, "refused": answer.refused, "reason": answer.reason,
+                     "standalone_question": answer.standalone_question,
+                     "citations": citations, "hits": _hit_rows(answer.hits),
+                     "timings_ms": {k_: round(v, 2) for k_, v in answer.timings.items()}})
+        return
+    typer.echo(answer.text)
+    if citations:
+        typer.echo("\nSources:")
+    for c in citations:
+        where = c["path"] + (f", p. {c['page']}" if c["page"] else "")
+        where += f" — {c['section']}" if c["section"] else ""
+        typer.echo(f"  [{c['n']}] {where} (chars {c['char_start']}-{c['char_end']})")
 
 
 @app.command("eval")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -79,6 +79,45 @@ class Settings(BaseSettings):
         "", description="Folder of a local cross-encoder model to rerank with ('' = off)."
     )
     rerank_depth: int = Field(30, ge=1, description="Fused results the reranker reorders.")
+
+    # Answers
+    answerer: Literal["extractive", "openai", "ollama", "azure"] = Field(
+        "extractive", description="Who writes answers: 'extractive' (quotes the passages, no "
+        "model, the default), 'openai' (any OpenAI-compatible server at llm_base_url: vLLM, "
+        "llama.cpp, LM Studio, Ollama's /v1), 'ollama' (native Ollama API), 'azure' (Azure "
+        "OpenAI). Every answer is verified against the passages either way.",
+    )
+    llm_model: str = Field("", description="Chat model name (the deployment name for 'azure').")
+    llm_base_url: str = Field(
+        "", description="Server address, e.g. http://127.0.0.1:8000/v1 (openai) or "
+        "http://127.0.0.1:11434 (ollama). Nothing else is ever contacted.",
+    )
+    llm_api_key: SecretStr = Field(
+        SecretStr(""), description="API key of the chat server ('' = none; local servers "
+        "usually ignore it).",
+    )
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the chat server.")
+    llm_max_tokens: int = Field(512, ge=16, description="Longest answer the model may write.")
+    azure_endpoint: str = Field("", description="Azure OpenAI resource endpoint (answerer 'azure').")
+    azure_api_version: str = Field(
+        "2024-10-21", description="Azure OpenAI API version (answerer 'azure').")
+    refusal_keep: float = Field(
+        0.95, gt=0, le=1.0, description="Operating point of the refusal decision: the share of "
+        "answerable questions to keep (on the data the model was fitted on). Lower refuses "
+        "more unanswerable questions and more answerable ones. See docs/ANSWERS.md.",
+    )
+    refusal_model: str = Field(
+        "", description="A fitted refusal model JSON (bench/fit_refusal.py); '' = the one "
+        "shipped in assistant/refusal_model.json.",
+    )
+    answer_k: int = Field(5, ge=1, description="Top passages given to the answerer.")
+    answer_max_quotes: int = Field(
+        3, ge=1, description="Most sentences the extractive answerer quotes.")
+    verify_min_overlap: float = Field(
+        0.6, gt=0, le=1.0, description="Share of an unquoted sentence's content words a cited "
+        "passage must contain for the sentence to stay (numbers must all be there).",
+    )
 
     # Access
     acl_file: str = Field(

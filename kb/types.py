@@ -103,11 +103,13 @@ class Answer:
     reason: str
     hits: tuple[Hit, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
-    standalone_question: str = ""
+    standalone_question: str = ""  # the question as searched (a follow-up rewritten)
 
 
 @dataclass(frozen=True)
 class Turn:
+    """One earlier exchange of a conversation, for rewriting follow-up questions."""
+
     question: str
     answer: str
     refused: bool = False
@@ -115,6 +117,8 @@ class Turn:
 
 @dataclass(frozen=True)
 class AnswerEvent:
+    """What `Assistant.stream()` yields: one `hits` event, `delta`s, then one final `answer`."""
+
     kind: Literal["hits", "delta", "answer"]
     text: str = ""
     hits: tuple[Hit, ...] = ()

@@ -39,6 +39,75 @@ def make_reranker(settings: Settings):
     return CrossEncoderReranker(settings.reranker.strip())
 
 
+def make_chat_model(settings: Settings):
+    """The chat model the `answerer` setting names (a LangChain BaseChatModel), or None for the
+    extractive answerer. Only the configured address is ever contacted."""
+    kind = settings.answerer
+    if kind == "extractive":
+        return None
+    key = settings.llm_api_key.get_secret_value() or None
+    common = {"temperature": settings.llm_temperature}
+    if kind == "openai":
+        if not settings.llm_base_url.strip() or not settings.llm_model.strip():
+            raise ValueError("KB_ANSWERER=openai needs KB_LLM_BASE_URL and KB_LLM_MODEL")
+        chat_openai = _optional("langchain_openai", "ChatOpenAI")
+        return chat_openai(model=settings.llm_model, base_url=settings.llm_base_url,
+                           api_key=key or "not-needed", timeout=settings.llm_timeout,
+                           max_tokens=settings.llm_max_tokens, max_retries=1, **common)
+    if kind == "ollama":
+        if not settings.llm_model.strip():
+            raise ValueError("KB_ANSWERER=ollama needs KB_LLM_MODEL")
+        chat_ollama = _optional("langchain_ollama", "ChatOllama")
+        return chat_ollama(model=settings.llm_model,
+                           base_url=settings.llm_base_url or "http://127.0.0.1:11434",
+                           num_predict=settings.llm_max_tokens,
+                           client_kwargs={"timeout": settings.llm_timeout}, **common)
+    if kind == "azure":
+        if not settings.azure_endpoint.strip() or not settings.llm_model.strip():
+            raise ValueError("KB_ANSWERER=azure needs KB_AZURE_ENDPOINT and KB_LLM_MODEL "
+                             "(the deployment)")
+        azure = _optional("langchain_openai", "AzureChatOpenAI")
+        return azure(azure_endpoint=settings.azure_endpoint, azure_deployment=settings.llm_model,
+                     api_version=settings.azure_api_version, api_key=key,
+                     timeout=settings.llm_timeout, max_tokens=settings.llm_max_tokens,
+                     max_retries=1, **common)
+    raise ValueError(f"unknown answerer {kind!r}")
+
+
+def _optional(module: str, name: str):
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise RuntimeError(f"{name} needs the {module.replace('_', '-')} package: "
+                           f"pip install {module.replace('_', '-')}") from exc
+
+
+def make_assistant(app: "App"):
+    from assistant.extractive import ExtractiveAnswerer
+    from assistant.followup import FollowUps
+    from assistant.generative import ChatAnswerer
+    from assistant.refusal import MODEL_FILE, RefusalModel
+    from assistant.service import Assistant
+    from retriever.keyword import idf
+
+    s = app.settings
+    chat = app.chat_model_override or make_chat_model(s)
+    answerer = (ChatAnswerer(chat) if chat is not None
+                else ExtractiveAnswerer(max_quotes=s.answer_max_quotes))
+    keywords = app.keyword_index
+
+    def term_weights(terms, principal):
+        n, _, df = keywords.visible_stats(list(terms), principal.acl_tokens())
+        return {t: idf(n, df.get(t, 0)) for t in terms} if n else {}
+
+    return Assistant(
+        app.searcher(), answerer, RefusalModel.load(s.refusal_model or MODEL_FILE),
+        keep=s.refusal_keep, answer_k=s.answer_k, search_k=s.search_k,
+        min_overlap=s.verify_min_overlap, term_weights=term_weights, followups=FollowUps(chat))
+
+
 @dataclass
 class App:
     """Everything one process needs, built lazily from one Settings object."""
@@ -48,6 +117,7 @@ class App:
     chroma_client_factory: Callable[[], Any] | None = None
     reranker_override: Any = None  # a retriever.rerank.Reranker, for tests
     assistant_override: Any = None  # an object with ask()/stream(), for tests
+    chat_model_override: Any = None  # a LangChain BaseChatModel (fakes in tests)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def _once(self, key: str, make: Callable[[], Any]) -> Any:
@@ -122,9 +192,10 @@ class App:
         ))
 
     def assistant(self):
+        """The assistant (assistant/service.py) answering from this app's searcher."""
         if self.assistant_override is not None:
             return self.assistant_override
-        return self._once("assistant", _no_assistant)
+        return self._once("assistant", lambda: make_assistant(self))
 
     @property
     def records(self):
@@ -149,11 +220,6 @@ class App:
         emb = self._cache.get("embedder")
         if emb is not None:
             emb.db.close()
-
-
-def _no_assistant():
-    raise RuntimeError("no answering assistant is available in this build (assistant/ is empty); "
-                       "pass App(assistant_override=...) or merge the answering issue")
 
 
 def build(settings: Settings | None = None, **overrides: Any) -> App:

@@ -1,0 +1,110 @@
+"""The decision taken before any answer is written: is there enough evidence, or is the
+answer "not in the knowledge base"?
+
+A logistic regression over a few evidence features (assistant/evidence.py) gives the probability
+that the question is answerable from the passages. Where to cut is the operating point: the
+share of answerable questions to keep (`refusal_keep`). The fitted model stores, next to its
+coefficients, the probability cut that keeps each share of the answerable development questions,
+so the setting reads as "keep 95% of answerable questions" rather than as a raw probability.
+The parameters live in a small versioned JSON file (refusal_model.json), written by
+bench/fit_refusal.py."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+MODEL_FILE = Path(__file__).with_name("refusal_model.json")
+KEEPS = (0.80, 0.85, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 1.0)
+
+
+@dataclass(frozen=True)
+class Decision:
+    answer: bool
+    probability: float
+    threshold: float
+
+
+@dataclass(frozen=True)
+class RefusalModel:
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    keep_thresholds: tuple[tuple[float, float], ...]  # (share kept, probability cut), by share
+    version: int = 1
+    info: dict = field(default_factory=dict, compare=False)  # date, data, cross-validation
+
+    def probability(self, feats: Mapping[str, float]) -> float:
+        z = self.intercept + sum(c * float(feats.get(f, 0.0))
+                                 for f, c in zip(self.features, self.coef))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def threshold(self, keep: float) -> float:
+        """The probability cut that kept a share `keep` of the answerable development questions
+        (linear between the stored shares; outside them, the nearest)."""
+        pts = sorted(self.keep_thresholds)
+        if keep <= pts[0][0]:
+            return pts[0][1]
+        for (k0, t0), (k1, t1) in zip(pts, pts[1:]):
+            if keep <= k1:
+                return t0 + (t1 - t0) * (keep - k0) / (k1 - k0)
+        return pts[-1][1]
+
+    def decide(self, feats: Mapping[str, float], keep: float) -> Decision:
+        p = self.probability(feats)
+        t = self.threshold(keep)
+        return Decision(p >= t, p, t)
+
+    @classmethod
+    def load(cls, path: Path | str = MODEL_FILE) -> "RefusalModel":
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        if raw.get("version") != 1:
+            raise ValueError(f"{path}: unsupported refusal model version {raw.get('version')!r}")
+        return cls(tuple(raw["features"]), tuple(raw["coef"]), float(raw["intercept"]),
+                   tuple((float(k), float(t)) for k, t in raw["keep_thresholds"]),
+                   version=1, info=raw.get("info", {}))
+
+    def save(self, path: Path | str = MODEL_FILE) -> None:
+        d = asdict(self)
+        d["keep_thresholds"] = [list(kt) for kt in self.keep_thresholds]
+        Path(path).write_text(json.dumps(d, ensure_ascii=False, indent=2) + "\n",
+                              encoding="utf-8")
+
+
+def fit(rows: Sequence[Mapping[str, float]], labels: Sequence[bool], features: Sequence[str],
+        l2: float = 1.0, info: Mapping | None = None) -> RefusalModel:
+    """Logistic regression (Newton's method, L2 penalty on the coefficients, not the intercept)
+    of `labels` (answerable?) on `features`; the keep thresholds come from the answerable rows."""
+    x = np.array([[float(r.get(f, 0.0)) for f in features] for r in rows], dtype=float)
+    y = np.array([1.0 if v else 0.0 for v in labels])
+    xb = np.hstack([np.ones((len(x), 1)), x])
+    w = np.zeros(xb.shape[1])
+    penalty = np.eye(xb.shape[1]) * l2
+    penalty[0, 0] = 0.0
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(xb @ w, -60, 60)))
+        grad = xb.T @ (p - y) + penalty @ w
+        hess = xb.T @ (xb * (p * (1 - p))[:, None]) + penalty + np.eye(len(w)) * 1e-9
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    model = RefusalModel(tuple(features), tuple(float(v) for v in w[1:]), float(w[0]), ())
+    kept = sorted((model.probability(r) for r, a in zip(rows, labels) if a), reverse=True)
+    return RefusalModel(model.features, model.coef, model.intercept,
+                        keep_thresholds(kept), info=dict(info or {}))
+
+
+def keep_thresholds(answerable_probs: Sequence[float]) -> tuple[tuple[float, float], ...]:
+    """For each share in KEEPS, the cut that keeps that share of `answerable_probs`."""
+    ordered = sorted(answerable_probs, reverse=True)
+    out = []
+    for keep in KEEPS:
+        i = min(len(ordered) - 1, max(0, math.ceil(keep * len(ordered)) - 1))
+        out.append((keep, round(ordered[i] - 1e-9, 9)))
+    return tuple(out)
