@@ -30,11 +30,13 @@ def page_env(tmp_path, samples, monkeypatch):
 
     made = []
 
-    def make(auth: str = "none", headers: dict | None = None, **extra):
+    def make(auth: str = "none", headers: dict | None = None, real_assistant: bool = False,
+             **extra):
         settings = Settings(home=tmp_path / "home", auth=auth, isolate_loaders=False, ocr=False,
                             **extra)
         app = build(settings, embedder_override=BagOfWordsEmbeddings())
-        app.assistant_override = QuotingAssistant(app.searcher())
+        if not real_assistant:
+            app.assistant_override = QuotingAssistant(app.searcher())
         if not app.manifest.docs():
             assert app.ingestor().run([str(samples)]).failed == ()
         monkeypatch.setattr(ui.state, "make_app", lambda: app)

@@ -200,3 +200,16 @@ def test_the_language_switch_changes_the_interface(page_env):
     at.button_group(key="kb-lang-switch").set_value("en").run()
     at = at.run()
     assert at.chat_input[0].placeholder == "Ask a question about the documents…"
+
+
+def test_the_real_assistant_answers_and_refuses_on_the_page(page_env):
+    """The page against assistant/ itself (fake embedder): a cited answer, then a refusal."""
+    page_env(real_assistant=True)
+    at = ask(page(), "How many days of annual leave do employees get?")
+    assert not at.exception
+    cite = [b for b in at.button if b.key and b.key.startswith("kb-cite-")]
+    assert cite and "leave_policy.md" in cite[0].label
+    at = cite[0].click().run()
+    assert "<mark class='kb-quote'>" in "\n".join(h.proto.body for h in at.html)
+    at = ask(at, "Quantum chromodynamics lattice gauge theory")
+    assert "Not found in the knowledge base" in "\n".join(w.value for w in at.warning)
