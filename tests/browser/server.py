@@ -65,7 +65,7 @@ def serve(workdir: Path, **settings: str) -> Iterator[Server]:
     kb = [sys.executable, "-m", "kb.cli"]
     subprocess.run([*kb, "ingest", str(root), "--json"], env=env, cwd=workdir, check=True,
                    capture_output=True)
-    port = free_port()
+    port = int(settings.get("serve_port") or free_port())
     log = open(workdir / "serve.log", "wb")
     proc = subprocess.Popen([*kb, "serve", "--port", str(port), "--address", "127.0.0.1"],
                             env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
