@@ -49,6 +49,9 @@ def test_a_refusal_is_shown_distinctly_with_its_reason(page_env):
     warn = "\n".join(w.value for w in at.warning)
     assert "Not found in the knowledge base" in warn and "not contain enough evidence" in warn
     assert not [b for b in at.button if b.key and b.key.startswith("kb-cite-")]
+    at = ask(at, "Where do office spaceships park?")
+    assert not at.exception, "two refusals in one conversation must not share an element key"
+    assert len(at.warning) == 2
 
 
 def test_a_user_outside_hr_never_sees_the_salary_bands(page_env):

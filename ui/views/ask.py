@@ -57,17 +57,17 @@ def _show_turn(ctx: Context, turn: StoredTurn) -> None:
         st.markdown(turn.question)
     with st.chat_message("assistant"):
         if turn.refused:
-            _refusal(ctx, turn.answer, turn.reason)
+            _refusal(ctx, turn.answer, turn.reason, turn.id)
         else:
             st.markdown(answer_markdown(turn.answer))
             _citations(ctx, turn)
         _feedback(ctx, turn)
 
 
-def _refusal(ctx: Context, text: str, reason: str) -> None:
-    with st.container(key="kb-refusal"):
+def _refusal(ctx: Context, text: str, reason: str, key: str) -> None:
+    with st.container(key=f"kb-refusal-{key}"):
         why = ctx.t(REASONS[reason]) if reason in REASONS else ctx.t("reason_other", reason=reason)
-        st.warning(f"**{ctx.t('not_found_title')}** — {text}\n\n{why}", icon=":material/search_off:")
+        st.warning(f"**{text or ctx.t('not_found_title')}**\n\n{why}", icon=":material/search_off:")
 
 
 def _citations(ctx: Context, turn: StoredTurn) -> None:
