@@ -160,10 +160,10 @@ class Records:
         with self.db.tx() as conn:
             owner = conn.execute("SELECT user_id FROM conversations WHERE id = ?",
                                  (conversation_id,)).fetchall()
-            if not owner or owner[0][0] != user:
+            if not owner or owner[0]["user_id"] != user:
                 raise PermissionError("no such conversation for this user")
-            pos = conn.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?",
-                               (conversation_id,)).fetchall()[0][0]
+            pos = conn.execute("SELECT COUNT(*) AS n FROM turns WHERE conversation_id = ?",
+                               (conversation_id,)).fetchall()[0]["n"]
             conn.execute(
                 "INSERT INTO turns (id, conversation_id, user_id, position, question, answer, "
                 "refused, reason, citations, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -195,7 +195,7 @@ class Records:
             raise ValueError("rating is 1 (up) or 0 (down)")
         with self.db.tx() as conn:
             owner = conn.execute("SELECT user_id FROM turns WHERE id = ?", (turn_id,)).fetchall()
-            if not owner or owner[0][0] != user:
+            if not owner or owner[0]["user_id"] != user:
                 raise PermissionError("no such answer for this user")
             conn.execute(
                 "INSERT INTO feedback (turn_id, user_id, rating, comment, created_at) "

@@ -216,3 +216,31 @@ def test_the_real_assistant_answers_and_refuses_on_the_page(page_env):
     assert "<mark class='kb-quote'>" in "\n".join(h.proto.body for h in at.html)
     at = ask(at, "Quantum chromodynamics lattice gauge theory")
     assert "Not found in the knowledge base" in "\n".join(w.value for w in at.warning)
+
+
+def test_upload_into_a_sub_folder_ingests_the_file(page_env, samples):
+    app = page_env("header", headers=OWNER)
+    at = page()
+    at.switch_page("screens/library.py").run()
+    at.file_uploader(key="kb-up-0").upload("parking.md", b"# Parking\n\nPermits cost 30 euros.\n",
+                                           "text/markdown").run()
+    at.text_input(key="kb-up-sub-0").input("facilities").run()
+    at = at.button(key="kb-up-go-0").click().run()
+    assert not at.exception and "1 added" in texts(at)
+    assert (samples / "facilities" / "parking.md").is_file()
+    assert any(d.path == "facilities/parking.md" and d.status == "ok" for d in app.manifest.docs())
+    at.text_input(key="kb-up-sub-0").input("../outside").run()
+    at.file_uploader(key="kb-up-0").upload("x.md", b"x", "text/markdown").run()
+    at = at.button(key="kb-up-go-0").click().run()
+    assert "must stay inside" in texts(at) and not (samples.parent / "outside").exists()
+
+
+def test_retention_applies_when_the_page_starts(page_env):
+    from kb.records import Records
+
+    app = page_env(retention_days=30)
+    old = Records(app.db, clock=lambda: 1_000_000.0)
+    old.start_conversation("local", "ancient question")
+    app.records.start_conversation("local", "recent question")
+    page()
+    assert [c.title for c in app.records.conversations("local")] == ["recent question"]
