@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS turns (
     refused INTEGER NOT NULL,
     reason VARCHAR(32) NOT NULL,
     citations TEXT NOT NULL,
+    standalone TEXT NOT NULL,
     created_at DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX IF NOT EXISTS turns_conversation ON turns(conversation_id, position);
@@ -84,6 +85,7 @@ class StoredTurn:
     reason: str
     citations: tuple[dict, ...]
     created_at: float
+    standalone: str = ""  # the question as the assistant searched it (follow-ups rewritten)
     rating: int | None = None  # 1 up, 0 down, None not rated
     comment: str = ""
 
@@ -166,9 +168,10 @@ class Records:
                                (conversation_id,)).fetchall()[0]["n"]
             conn.execute(
                 "INSERT INTO turns (id, conversation_id, user_id, position, question, answer, "
-                "refused, reason, citations, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "refused, reason, citations, standalone, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (tid, conversation_id, user, pos, question, answer.text, int(answer.refused),
-                 answer.reason, _citations_json(answer), now))
+                 answer.reason, _citations_json(answer), answer.standalone_question, now))
             conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
                          (now, conversation_id))
         return tid
@@ -177,7 +180,7 @@ class Records:
         self._init()
         rows = self.db.query(
             "SELECT t.id, t.conversation_id, t.position, t.question, t.answer, t.refused, "
-            "t.reason, t.citations, t.created_at, f.rating, f.comment FROM turns t "
+            "t.reason, t.citations, t.standalone, t.created_at, f.rating, f.comment FROM turns t "
             "LEFT JOIN feedback f ON f.turn_id = t.id "
             "WHERE t.conversation_id = ? AND t.user_id = ? ORDER BY t.position",
             (conversation_id, user))
@@ -185,7 +188,7 @@ class Records:
             id=r["id"], conversation_id=r["conversation_id"], position=r["position"],
             question=r["question"], answer=r["answer"], refused=bool(r["refused"]),
             reason=r["reason"], citations=tuple(json.loads(r["citations"])),
-            created_at=r["created_at"], rating=r["rating"], comment=r["comment"] or "")
+            created_at=r["created_at"], standalone=r["standalone"], rating=r["rating"], comment=r["comment"] or "")
             for r in rows]
 
     # ------------------------------------------------------------------ feedback

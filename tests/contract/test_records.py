@@ -31,7 +31,7 @@ def records(tmp_path, clock):
 
 def answer(text="Annual leave is 5 days. [1]", refused=False, path="en/leave_policy.md"):
     cites = () if refused else (Citation(1, "d1", path, 2, 10, 30, "Annual leave is 5 days", "Leave"),)
-    return Answer(text, cites, refused, "not_found" if refused else "")
+    return Answer(text, cites, refused, "not_found" if refused else "", (), {}, "standalone?")
 
 
 def test_conversation_round_trip_and_history(records):
@@ -41,6 +41,7 @@ def test_conversation_round_trip_and_history(records):
     turns = records.turns("ann", cid)
     assert [t.position for t in turns] == [0, 1]
     assert turns[0].id == t1 and turns[0].citations[0]["page"] == 2
+    assert turns[0].standalone == "standalone?"
     assert [t.as_turn() for t in turns] == [Turn("How long is leave?", "Annual leave is 5 days. [1]"),
                                             Turn("And for managers?", "Not found.", True)]
     assert [c.id for c in records.conversations("ann")] == [cid]

@@ -27,6 +27,8 @@ class QuotingAssistant:
     def stream(self, question: str, principal: Principal,
                history: Sequence[Turn] = ()) -> Iterator[AnswerEvent]:
         self.calls.append((question, principal, tuple(history)))
+        if history:  # a follow-up is searched together with the previous question
+            question = f"{history[-1].question} {question}"
         hits = tuple(self.searcher.search(question, principal, k=self.k)) if question.strip() else ()
         yield AnswerEvent("hits", hits=hits)
         lang = "zh" if is_cjk(question) else "en"

@@ -81,6 +81,8 @@ def test_follow_up_questions_carry_the_conversation(page_env):
     question, _, history = app.assistant().calls[-1]
     assert [t.question for t in history] == ["How many days of annual leave do employees get?"]
     assert len(at.chat_message) == 4
+    assert "Understood as: How many days of annual leave do employees get? And how many days " \
+        "of sick leave?" in texts(at)
 
 
 def test_feedback_new_conversation_past_conversations_and_delete_history(page_env):
@@ -97,7 +99,7 @@ def test_feedback_new_conversation_past_conversations_and_delete_history(page_en
     at = at.button(key="kb-new-conv").click().run()
     assert len(at.chat_message) == 0
     at = at.button(key=f"kb-conv-{conv.id}").click().run()
-    assert len(at.chat_message) == 2
+    assert len(at.chat_message) == 2 and at.feedback[0].value == 0
     at.checkbox(key="kb-confirm-delete").check().run()
     at = at.button(key="kb-delete-history").click().run()
     assert app.records.conversations("local") == [] and len(at.chat_message) == 0

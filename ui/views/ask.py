@@ -59,6 +59,8 @@ def _show_turn(ctx: Context, turn: StoredTurn) -> None:
         if turn.refused:
             _refusal(ctx, turn.answer, turn.reason, turn.id)
         else:
+            if turn.standalone and turn.standalone != turn.question:
+                st.caption(ctx.t("rewritten", q=turn.standalone))
             st.markdown(answer_markdown(turn.answer))
             _citations(ctx, turn)
         _feedback(ctx, turn)
@@ -91,10 +93,9 @@ def _citations(ctx: Context, turn: StoredTurn) -> None:
 
 def _feedback(ctx: Context, turn: StoredTurn) -> None:
     records, user = ctx.app.records, ctx.principal.user
-    rating = st.feedback("thumbs", key=f"kb-fb-{turn.id}")
-    if rating is None and turn.rating is None:
+    rating = st.feedback("thumbs", key=f"kb-fb-{turn.id}", default=turn.rating)
+    if rating is None:
         return
-    rating = turn.rating if rating is None else rating
     if rating != turn.rating:
         records.set_feedback(user, turn.id, rating, turn.comment)
     with st.form(key=f"kb-fb-form-{turn.id}", border=False):
