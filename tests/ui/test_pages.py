@@ -246,3 +246,17 @@ def test_retention_applies_when_the_page_starts(page_env):
     app.records.start_conversation("local", "recent question")
     page()
     assert [c.title for c in app.records.conversations("local")] == ["recent question"]
+
+
+def test_library_explains_failed_files_in_plain_words(page_env, samples):
+    page_env("header", headers=OWNER)
+    (samples / "en" / "broken.pdf").write_bytes(b"%PDF-1.7\n this is not really a pdf")
+    (samples / "en" / "blank.txt").write_bytes(b"")
+    at = page()
+    at.switch_page("screens/library.py").run()
+    at = at.button(key="kb-reingest-0").click().run()
+    assert "2 failed" in texts(at)
+    frame = at.dataframe[0].value.set_index("File")
+    assert frame.loc["en/broken.pdf", "Status"] == "failed"
+    assert frame.loc["en/broken.pdf", "Problem"] == "The file is damaged and could not be read."
+    assert frame.loc["en/blank.txt", "Problem"] == "The file contains no text."
