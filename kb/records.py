@@ -188,7 +188,8 @@ class Records:
             id=r["id"], conversation_id=r["conversation_id"], position=r["position"],
             question=r["question"], answer=r["answer"], refused=bool(r["refused"]),
             reason=r["reason"], citations=tuple(json.loads(r["citations"])),
-            created_at=r["created_at"], standalone=r["standalone"], rating=r["rating"], comment=r["comment"] or "")
+            created_at=r["created_at"], standalone=r["standalone"], rating=r["rating"],
+            comment=r["comment"] or "")
             for r in rows]
 
     # ------------------------------------------------------------------ feedback
