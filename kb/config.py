@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     azure_api_version: str = Field(
         "2024-10-21", description="Azure OpenAI API version (answerer 'azure').")
     refusal_keep: float = Field(
-        0.95, gt=0, le=1.0, description="Operating point of the refusal decision: the share of "
+        0.96, gt=0, le=1.0, description="Operating point of the refusal decision: the share of "
         "answerable questions to keep (on the data the model was fitted on). Lower refuses "
         "more unanswerable questions and more answerable ones. See docs/ANSWERS.md.",
     )
