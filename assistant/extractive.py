@@ -12,20 +12,29 @@ from assistant.passages import Passage
 
 
 class ExtractiveAnswerer:
-    """Picks the best sentence (evidence.Evidence.sentences: coverage of the question's key terms,
-    its passage's coverage, retrieval rank), then up to `max_quotes` in all: sentences of the same
-    passage scoring at least `same_passage` of the best, and of another passage at least
-    `other_passage` of it (a second source must be nearly as good: each extra passage is a
-    citation that may not hold the answer)."""
+    """Picks the best sentence (evidence.Evidence.sentences: coverage of the question's key terms
+    by the sentence and its document's title, its passage's coverage, retrieval rank), then up
+    to `max_quotes` in all: sentences of the same passage scoring at least `same_passage` of the
+    best, and of another passage at least `other_passage` of it (a second source must be as
+    good: each extra passage is a citation that may not hold the answer). The `context`
+    sentences on each side of the best one are quoted with it: the answer to "when" or "who" is
+    often in the sentence next to the one that repeats the question's words.
 
-    def __init__(self, max_quotes: int = 3, same_passage: float = 0.75,
-                 other_passage: float = 0.95) -> None:
+    Measured on ../shared/eval (docs/ANSWERS.md): quoting the neighbours raised accuracy by
+    2-5 points; a rank penalty of 0.1 chose a passage holding the answer more often than 0.03."""
+
+    def __init__(self, max_quotes: int = 3, context: int = 1, same_passage: float = 0.75,
+                 other_passage: float = 1.0, rank_penalty: float = 0.1,
+                 passage_weight: float = 0.25) -> None:
+        self.rank_penalty = rank_penalty
+        self.passage_weight = passage_weight
         self.max_quotes = max_quotes
         self.same_passage = same_passage
         self.other_passage = other_passage
+        self.before = self.after = context
 
     def select(self, evidence: Evidence) -> list[Scored]:
-        ranked = evidence.sentences()
+        ranked = evidence.sentences(self.rank_penalty, self.passage_weight)
         if not ranked:
             return []
         best = ranked[0]
@@ -36,6 +45,12 @@ class ExtractiveAnswerer:
             ratio = self.same_passage if s.passage.n == best.passage.n else self.other_passage
             if s.coverage > 0 and s.score >= ratio * best.score:
                 chosen.append(s)
+        sents = [x for x in best.passage.sentences if best.passage.quotable(x)]
+        i = sents.index(best.sentence)
+        have = {(c.passage.n, c.sentence.start) for c in chosen}
+        for x in sents[max(0, i - self.before):i] + sents[i + 1:i + 1 + self.after]:
+            if (best.passage.n, x.start) not in have:
+                chosen.append(Scored(best.passage, x, 0.0, 0.0))
         return sorted(chosen, key=lambda s: (s.passage.n, s.sentence.start))
 
     def stream(self, question: str, passages: Sequence[Passage], evidence: Evidence,

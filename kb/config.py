@@ -113,7 +113,10 @@ class Settings(BaseSettings):
     )
     answer_k: int = Field(5, ge=1, description="Top passages given to the answerer.")
     answer_max_quotes: int = Field(
-        3, ge=1, description="Most sentences the extractive answerer quotes.")
+        3, ge=1, description="Most sentences the extractive answerer picks by score.")
+    answer_context: int = Field(
+        1, ge=0, description="Sentences on each side of the best one that the extractive "
+        "answerer quotes with it.")
     verify_min_overlap: float = Field(
         0.6, gt=0, le=1.0, description="Share of an unquoted sentence's content words a cited "
         "passage must contain for the sentence to stay (numbers must all be there).",

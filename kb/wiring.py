@@ -95,7 +95,7 @@ def make_assistant(app: "App"):
     s = app.settings
     chat = app.chat_model_override or make_chat_model(s)
     answerer = (ChatAnswerer(chat) if chat is not None
-                else ExtractiveAnswerer(max_quotes=s.answer_max_quotes))
+                else ExtractiveAnswerer(max_quotes=s.answer_max_quotes, context=s.answer_context))
     keywords = app.keyword_index
 
     def term_weights(terms, principal):
