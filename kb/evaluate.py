@@ -187,15 +187,16 @@ def answer_metrics(outcomes: Sequence[Outcome]) -> tuple[dict | None, dict | Non
         return None, None, None
     answerable = [o for o in asked if o.question.answerable]
     unanswerable = [o for o in asked if not o.question.answerable]
+    graded = [o for o in answerable if groups_of(o.question)]  # questions with answers given
     ok = {id(o): (not o.answer.refused) and correct(o.answer.text, groups_of(o.question))
-          for o in answerable}
-    retrieved = [o for o in answerable if set(o.question.gold_docs) & set(o.passages)]
+          for o in graded}
+    retrieved = [o for o in graded if set(o.question.gold_docs) & set(o.passages)]
     answer = {
-        "accuracy": _r(_mean(ok[id(o)] for o in answerable)) if answerable else None,
+        "accuracy": _r(_mean(ok[id(o)] for o in graded)),
         "accuracy_given_retrieved":
             _r(_mean(ok[id(o)] for o in retrieved)) if retrieved else None,
         "retrieved": len(retrieved),
-    } if answerable else None
+    } if graded else None
     reasons: dict[str, int] = {}
     for o in asked:
         if o.answer.refused:
@@ -211,9 +212,9 @@ def answer_metrics(outcomes: Sequence[Outcome]) -> tuple[dict | None, dict | Non
             for o in unanswerable)) if unanswerable else None,
         "reasons": dict(sorted(reasons.items())),
     }
+    answered = [o for o in graded if not o.answer.refused]
     checks = [any(squash(a) in squash(text) for g in groups_of(o.question) for a in g)
-              for o in answerable if not o.answer.refused for text in cited_passages(o.answer)]
-    answered = [o for o in answerable if not o.answer.refused]
+              for o in answered for text in cited_passages(o.answer)]
     citations = {
         "precision": _r(_mean(checks)) if checks else None,
         "cited": len(checks),
@@ -276,8 +277,8 @@ def report(outcomes: Sequence[Outcome], k: int, mode: str, misses: int = 0,
              "top": o.ranking[:k], "latency_ms": round(o.latency_ms, 2),
              **({} if o.answer is None else {
                  "refused": o.answer.refused, "reason": o.answer.reason,
-                 "correct": correct(o.answer.text, groups_of(o.question))
-                 and not o.answer.refused,
+                 "correct": (correct(o.answer.text, groups_of(o.question))
+                             and not o.answer.refused) if groups_of(o.question) else None,
                  "answer": o.answer.text, "citations": len(o.answer.citations)})}
             for o in outcomes
         ]
