@@ -114,7 +114,7 @@ def test_ask_as_a_subprocess_with_the_real_model(tmp_path):
     leave = kb("ask", "How many days of paid annual leave do full-time employees get?")
     assert not leave["refused"] and "15 days" in leave["answer"]
     assert leave["citations"][0]["path"] == "en/leave_policy.md"
-    zh = kb("ask", "年假有几天？")
+    zh = kb("ask", "工作已满10年的员工年休假有几天？")
     assert not zh["refused"] and zh["citations"][0]["path"] == "zh/请假制度.md"
     assert zh["answer"].startswith("知识库中的相关原文如下：")
     salary = "What is the salary range of band L3?"
