@@ -4,7 +4,7 @@ language. It writes nothing that is not a quote, and needs no model."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from assistant.evidence import Evidence, Scored
 from assistant.language import FRAMING, quote
@@ -25,7 +25,11 @@ class ExtractiveAnswerer:
 
     def __init__(self, max_quotes: int = 3, context: int = 1, same_passage: float = 0.75,
                  other_passage: float = 1.0, rank_penalty: float = 0.1,
-                 passage_weight: float = 0.25) -> None:
+                 passage_weight: float = 0.25,
+                 similarity: Callable[[str, list[str]], list[float]] | None = None) -> None:
+        # (question, sentences) -> similarities: picks the sentence when the best passage is in
+        # the other language, where no key term can match (kb.wiring uses the embedder)
+        self.similarity = similarity
         self.rank_penalty = rank_penalty
         self.passage_weight = passage_weight
         self.max_quotes = max_quotes
@@ -33,7 +37,9 @@ class ExtractiveAnswerer:
         self.other_passage = other_passage
         self.before = self.after = context
 
-    def select(self, evidence: Evidence) -> list[Scored]:
+    def select(self, evidence: Evidence, question: str = "") -> list[Scored]:
+        if evidence.crosslang:
+            return self._across_languages(evidence, question)
         ranked = evidence.sentences(self.rank_penalty, self.passage_weight)
         if not ranked:
             return []
@@ -45,6 +51,9 @@ class ExtractiveAnswerer:
             ratio = self.same_passage if s.passage.n == best.passage.n else self.other_passage
             if s.coverage > 0 and s.score >= ratio * best.score:
                 chosen.append(s)
+        return self._with_context(best, chosen)
+
+    def _with_context(self, best: Scored, chosen: list[Scored]) -> list[Scored]:
         sents = [x for x in best.passage.sentences if best.passage.quotable(x)]
         i = sents.index(best.sentence)
         have = {(c.passage.n, c.sentence.start) for c in chosen}
@@ -53,9 +62,22 @@ class ExtractiveAnswerer:
                 chosen.append(Scored(best.passage, x, 0.0, 0.0))
         return sorted(chosen, key=lambda s: (s.passage.n, s.sentence.start))
 
+    def _across_languages(self, evidence: Evidence, question: str) -> list[Scored]:
+        """The best passage is in the other language: its sentence most similar to the question
+        (by the embedder), else its first, with the context around it."""
+        p = evidence.passages[0]
+        sents = [x for x in p.sentences if p.quotable(x)]
+        if not sents:
+            return []
+        scores = (self.similarity(question, [x.text for x in sents])
+                  if self.similarity is not None and question else [0.0] * len(sents))
+        i = max(range(len(sents)), key=lambda j: (scores[j], -j))
+        best = Scored(p, sents[i], float(scores[i]), 0.0)
+        return self._with_context(best, [best])
+
     def stream(self, question: str, passages: Sequence[Passage], evidence: Evidence,
                lang: str) -> Iterator[str]:
-        chosen = self.select(evidence)
+        chosen = self.select(evidence, question)
         if not chosen:
             return
         yield FRAMING[lang] + "\n"

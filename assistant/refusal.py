@@ -40,6 +40,9 @@ class RefusalModel:
     # the same per question language: the evidence features of Chinese questions (jieba's
     # overlapping search-mode words) run higher than those of English ones (stemmed words)
     by_lang: dict[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    # decides when the best passage is in the other language: key-term coverage is then zero
+    # by construction, so only language-free features may be used
+    crosslang: "RefusalModel | None" = None
     version: int = 1
     info: dict = field(default_factory=dict, compare=False)  # date, data, cross-validation
 
@@ -70,16 +73,25 @@ class RefusalModel:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
         if raw.get("version") != 1:
             raise ValueError(f"{path}: unsupported refusal model version {raw.get('version')!r}")
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping) -> "RefusalModel":
         return cls(tuple(raw["features"]), tuple(raw["coef"]), float(raw["intercept"]),
                    _pairs(raw["keep_thresholds"]),
                    {lang: _pairs(v) for lang, v in (raw.get("by_lang") or {}).items()},
+                   cls.from_dict(raw["crosslang"]) if raw.get("crosslang") else None,
                    version=1, info=raw.get("info", {}))
 
-    def save(self, path: Path | str = MODEL_FILE) -> None:
+    def to_dict(self) -> dict:
         d = asdict(self)
         d["keep_thresholds"] = [list(kt) for kt in self.keep_thresholds]
         d["by_lang"] = {k: [list(kt) for kt in v] for k, v in self.by_lang.items()}
-        text = json.dumps(d, ensure_ascii=False, indent=2)
+        d["crosslang"] = self.crosslang.to_dict() if self.crosslang else None
+        return d
+
+    def save(self, path: Path | str = MODEL_FILE) -> None:
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
         text = re.sub(r"\[\s+([-\d.e]+),\s+([-\d.e]+)\s+\]", r"[\1, \2]", text)  # pairs
         Path(path).write_text(text + "\n", encoding="utf-8")
 
@@ -90,10 +102,11 @@ def _pairs(raw) -> tuple[tuple[float, float], ...]:
 
 def fit(rows: Sequence[Mapping[str, float]], labels: Sequence[bool], features: Sequence[str],
         l2: float = 1.0, info: Mapping | None = None,
-        langs: Sequence[str] = ()) -> RefusalModel:
+        langs: Sequence[str] = (), crosslang: Sequence[str] = ()) -> RefusalModel:
     """Logistic regression (Newton's method, L2 penalty on the coefficients, not the intercept)
     of `labels` (answerable?) on `features`; the keep thresholds come from the answerable rows
-    (and per language from those of each language, when `langs` gives every row's)."""
+    (and per language from those of each language, when `langs` gives every row's). With
+    `crosslang` features, a second model on those alone becomes the `crosslang` one."""
     x = np.array([[float(r.get(f, 0.0)) for f in features] for r in rows], dtype=float)
     y = np.array([1.0 if v else 0.0 for v in labels])
     xb = np.hstack([np.ones((len(x), 1)), x])
@@ -116,8 +129,9 @@ def fit(rows: Sequence[Mapping[str, float]], labels: Sequence[bool], features: S
         mine = [p for p, a, g in zip(probs, labels, langs) if a and g == lang]
         if mine:
             by_lang[lang] = keep_thresholds(mine)
+    sub = fit(rows, labels, crosslang, l2=l2, langs=langs) if crosslang else None
     return RefusalModel(model.features, model.coef, model.intercept,
-                        keep_thresholds(kept), by_lang, info=dict(info or {}))
+                        keep_thresholds(kept), by_lang, sub, info=dict(info or {}))
 
 
 def keep_thresholds(answerable_probs: Sequence[float]) -> tuple[tuple[float, float], ...]:

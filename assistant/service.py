@@ -72,7 +72,9 @@ class Assistant:
         t = time.perf_counter()
         evidence = self.evidence(standalone, principal, hits)
         passages = evidence.passages
-        decision = self.refusal.decide(evidence.features(), self.keep, lang)
+        model = self.refusal.crosslang if evidence.crosslang and self.refusal.crosslang \
+            else self.refusal
+        decision = model.decide(evidence.features(), self.keep, lang)
         timings["refusal_ms"] = _ms(t)
         log.debug("refusal decision %s for %r", decision, standalone)
         if not passages or not decision.answer:
@@ -113,7 +115,7 @@ class Assistant:
         passages, and the question's key terms weighted among the chunks `principal` may read."""
         terms = query_terms(question)
         weights = self.term_weights(terms, principal) if self.term_weights and terms else {}
-        return Evidence(terms, weights, numbered(hits, self.answer_k))
+        return Evidence(terms, weights, numbered(hits, self.answer_k), question_lang(question))
 
 
 def _refusal(lang: str, reason: str, hits, timings: dict, t0: float, standalone: str) -> Answer:

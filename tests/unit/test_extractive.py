@@ -82,3 +82,35 @@ def test_rarer_terms_weigh_more_in_coverage():
     ev = Evidence(["employe", "bluebel"], {"employe": 0.1, "bluebel": 5.0}, [p])
     assert ev.coverage(frozenset({"employe"})) < 0.05
     assert ev.features()["sentence_coverage"] < 0.05
+
+
+def test_best_passage_in_the_other_language_is_quoted_by_similarity():
+    """A Chinese question about an English policy: no key term can match, so the sentence most
+    similar to the question (the embedder's judgement, here a scripted one) is quoted."""
+    p = passage(1, "Remote work is allowed. Employees may work from home up to three days a "
+                   "week. Equipment is provided.", lang="en")
+    ev = Evidence(query_terms("每周最多可以远程办公几天？"), {}, [p], lang="zh")
+    assert ev.crosslang and ev.features()["sentence_coverage"] == 0.0
+    seen = []
+
+    def similarity(question, texts):
+        seen.append(question)
+        return [0.9 if "three days" in t else 0.1 for t in texts]
+
+    out = "".join(ExtractiveAnswerer(context=0, similarity=similarity).stream(
+        "每周最多可以远程办公几天？", [p], ev, "zh"))
+    assert out.splitlines() == ["知识库中的相关原文如下：",
+                                "“Employees may work from home up to three days a week.” [1]"]
+    assert seen == ["每周最多可以远程办公几天？"]
+
+
+def test_cross_language_evidence_uses_the_language_free_refusal_model():
+    from assistant.refusal import MODEL_FILE, RefusalModel
+
+    m = RefusalModel.load(MODEL_FILE)
+    assert m.crosslang is not None and set(m.crosslang.features) == {"dense"}
+    close = {"dense": 0.3, "sentence_coverage": 0.0, "agreement": 0.0}
+    far = {"dense": 0.05, "sentence_coverage": 0.0, "agreement": 0.0}
+    assert m.crosslang.decide(close, 0.96, "zh").answer
+    assert not m.crosslang.decide(far, 0.96, "zh").answer
+    assert not m.decide(close, 0.96, "zh").answer  # the main model would refuse it
