@@ -6,9 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
+import re
+
 from assistant.evidence import Evidence, Scored
 from assistant.language import FRAMING, quote
 from assistant.passages import Passage
+
+
+# Questions whose answer is a number or a date, and what such an answer looks like.
+_WANTS_NUMBER = re.compile(
+    r"^\s*(?:how (?:many|much|long|old|far|large|big|tall|high)|in what year|what year|when)\b"
+    r"|\b(?:what|which) (?:year|date|month|decade|century|percentage|number)\b"
+    r"|多少|几|多久|多长|多大|多高|多远|何时|哪一?年|哪天|什么时候|年份|日期",
+    re.IGNORECASE)
+_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[年月日天个种次位名人岁倍]|"
+                     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"hundred|thousand|million|billion|dozen)\b", re.IGNORECASE)
+
+
+def wants_number(question: str) -> bool:
+    return bool(_WANTS_NUMBER.search(question))
 
 
 class ExtractiveAnswerer:
@@ -25,11 +42,13 @@ class ExtractiveAnswerer:
 
     def __init__(self, max_quotes: int = 3, context: int = 1, same_passage: float = 0.75,
                  other_passage: float = 1.0, rank_penalty: float = 0.1,
-                 passage_weight: float = 0.25,
+                 passage_weight: float = 0.25, number_bonus: float = 0.2,
                  similarity: Callable[[str, list[str]], list[float]] | None = None) -> None:
         # (question, sentences) -> similarities: picks the sentence when the best passage is in
         # the other language, where no key term can match (kb.wiring uses the embedder)
         self.similarity = similarity
+        # added to sentences holding a number when the question asks for one (how many, when)
+        self.number_bonus = number_bonus
         self.rank_penalty = rank_penalty
         self.passage_weight = passage_weight
         self.max_quotes = max_quotes
@@ -41,6 +60,12 @@ class ExtractiveAnswerer:
         if evidence.crosslang:
             return self._across_languages(evidence, question)
         ranked = evidence.sentences(self.rank_penalty, self.passage_weight)
+        if self.number_bonus and wants_number(question):
+            ranked = sorted(
+                (Scored(x.passage, x.sentence,
+                        x.score + self.number_bonus * bool(_NUMBER.search(x.sentence.text)),
+                        x.coverage) for x in ranked),
+                key=lambda x: (-x.score, x.passage.n, x.sentence.start))
         if not ranked:
             return []
         best = ranked[0]

@@ -114,3 +114,13 @@ def test_cross_language_evidence_uses_the_language_free_refusal_model():
     assert m.crosslang.decide(close, 0.96, "zh").answer
     assert not m.crosslang.decide(far, 0.96, "zh").answer
     assert not m.decide(close, 0.96, "zh").answer  # the main model would refuse it
+
+
+def test_a_how_many_question_prefers_the_sentence_with_a_number():
+    p = passage(1, "Sick leave is paid by the company for all employees. Sick leave lasts up "
+                   "to 10 days a year.")
+    q = "How many days does paid sick leave for employees last?"
+    out, _ = answer(q, [p], context=0, max_quotes=1)
+    assert out.splitlines()[1:] == ['"Sick leave lasts up to 10 days a year." [1]']
+    without, _ = answer(q, [p], context=0, max_quotes=1, number_bonus=0.0)
+    assert "10 days" not in without  # a tie, broken by reading order without the bonus
