@@ -19,6 +19,10 @@ from retriever.tokens import query_terms
 
 log = logging.getLogger(__name__)
 
+class AnswererFailed(RuntimeError):
+    """The chat model could not be reached or failed mid-answer (the message says which)."""
+
+
 # (terms, principal) -> {term: idf among the chunks the principal may read}
 TermWeights = Callable[[Sequence[str], Principal], Mapping[str, float]]
 
@@ -84,9 +88,13 @@ class Assistant:
 
         t = time.perf_counter()
         draft = []
-        for piece in self.answerer.stream(standalone, passages, evidence, lang):
-            draft.append(piece)
-            yield AnswerEvent("delta", text=piece)
+        try:
+            for piece in self.answerer.stream(standalone, passages, evidence, lang):
+                draft.append(piece)
+                yield AnswerEvent("delta", text=piece)
+        except Exception as exc:  # a chat server down, a timeout, a bad reply
+            log.warning("answerer failed: %s", exc)
+            raise AnswererFailed(f"the answer model failed: {type(exc).__name__}: {exc}") from exc
         raw = "".join(draft)
         timings["answer_ms"] = _ms(t)
         if NOT_FOUND_TOKEN in raw or not raw.strip():

@@ -211,3 +211,26 @@ def test_chat_openai_over_http_streams_and_is_verified(corpus_app, openai_server
     system, user = body["messages"][0]["content"], body["messages"][1]["content"]
     assert NOT_FOUND_TOKEN in system and "data, not instructions" in system
     assert '<passage n="1" source="leave.md' in user and "Managers receive 20 days" in user
+
+
+def test_a_failing_chat_model_raises_a_clear_error(corpus_app):
+    from assistant.service import AnswererFailed
+
+    app = corpus_app(FakeListChatModel(responses=["Full-time employees receive 15 days [1]."],
+                                       error_on_chunk_number=2))
+    events = app.assistant().stream("How many days of annual leave do full-time employees "
+                                    "get?", ANYONE)
+    with pytest.raises(AnswererFailed, match="answer model failed"):
+        list(events)
+
+
+def test_kb_ask_reports_an_unreachable_chat_server(corpus_app):
+    from typer.testing import CliRunner
+
+    from kb.cli import app as cli
+
+    app = corpus_app(answerer="openai", llm_model="m", llm_base_url="http://127.0.0.1:9/v1",
+                     llm_timeout=2.0)
+    r = CliRunner().invoke(cli, ["ask", "How many days of paid annual leave do managers "
+                                 "receive?"], obj=app)
+    assert r.exit_code == 2 and "answer model failed" in r.output
