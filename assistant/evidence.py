@@ -30,7 +30,8 @@ class Scored:
 
 class Evidence:
     def __init__(self, terms: Sequence[str], weights: Mapping[str, float],
-                 passages: Sequence[Passage]) -> None:
+                 passages: Sequence[Passage], lang: str = "") -> None:
+        self.lang = lang  # the question's, 'zh' or 'en' ('' = unknown)
         self.terms = list(terms)
         self.weights = {t: float(weights.get(t, UNKNOWN_TERM_WEIGHT)) or UNKNOWN_TERM_WEIGHT
                         for t in self.terms}
@@ -57,6 +58,15 @@ class Evidence:
                 out.append(Scored(p, s, sc + passage_weight * pc - rank_penalty * (p.n - 1), sc))
         out.sort(key=lambda x: (-x.score, x.passage.n, x.sentence.start))
         return out
+
+    @property
+    def crosslang(self) -> bool:
+        """The best passage is in the other language: no key term can match it, so coverage
+        says nothing (retriever/hybrid.py ranks such passages on dense evidence alone)."""
+        if not self.passages or not self.lang:
+            return False
+        return self.passages[0].chunk.lang in ("zh", "en") and \
+            self.passages[0].chunk.lang != self.lang
 
     def features(self) -> dict[str, float]:
         """The candidate features of the refusal decision (FEATURES), each in [0, 1]."""

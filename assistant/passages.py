@@ -45,17 +45,24 @@ class Passage:
 
     @cached_property
     def sentences(self) -> tuple[Sentence, ...]:
+        """Whole sentences: the chunker's spans, rejoined where it cut after a semicolon or an
+        abbreviation ("Op. 10", "the U.S. Army"), so that a quote is a full statement."""
         text = self.chunk.text
-        out = []
+        spans: list[list[int]] = []
         for start, end in sentence_spans(text, 0, len(text)):
             while start < end and text[start].isspace():
                 start += 1
             while end > start and text[end - 1].isspace():
                 end -= 1
-            if end > start:
-                piece = text[start:end]
-                out.append(Sentence(start, end, piece, bool(INSTRUCTION.search(piece))))
-        return tuple(out)
+            if end <= start:
+                continue
+            if spans and _continues(text[spans[-1][0]:spans[-1][1]], text[start:end],
+                                    text[spans[-1][1]:start]):
+                spans[-1][1] = end
+            else:
+                spans.append([start, end])
+        return tuple(Sentence(a, b, text[a:b], bool(INSTRUCTION.search(text[a:b])))
+                     for a, b in spans)
 
     @cached_property
     def context_terms(self) -> frozenset[str]:
@@ -76,6 +83,22 @@ class Passage:
     @cached_property
     def normalized(self) -> str:
         return _squash(self.chunk.text)
+
+
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s(])(?:[A-Z]|(?:[A-Za-z]\.)+[A-Za-z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Op|No|Nos|vs|etc|"
+    r"Inc|Ltd|Co|Corp|Gen|Gov|Sen|Rep|Rev|Prof|Mt|Ft|Sept?|approx|ca|cf)\.$")
+
+
+def _continues(prev: str, nxt: str, gap: str) -> bool:
+    """Whether `nxt` continues the sentence `prev` on the same line."""
+    if "\n" in gap:
+        return False
+    if prev.endswith((";", "；")):
+        return True
+    if prev.endswith("."):
+        return bool(_ABBREVIATION.search(prev)) or nxt[:1].islower() or nxt[:1].isdigit()
+    return False
 
 
 def numbered(hits, k: int) -> list[Passage]:

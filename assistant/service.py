@@ -14,10 +14,14 @@ from assistant.passages import numbered
 from assistant.prompts import NOT_FOUND_TOKEN
 from assistant.refusal import RefusalModel
 from assistant.verify import verify
-from kb.types import Answer, AnswerEvent, Principal, Turn
+from kb.types import Answer, AnswerEvent, Hit, Principal, Turn
 from retriever.tokens import query_terms
 
 log = logging.getLogger(__name__)
+
+class AnswererFailed(RuntimeError):
+    """The chat model could not be reached or failed mid-answer (the message says which)."""
+
 
 # (terms, principal) -> {term: idf among the chunks the principal may read}
 TermWeights = Callable[[Sequence[str], Principal], Mapping[str, float]]
@@ -70,11 +74,11 @@ class Assistant:
         yield AnswerEvent("hits", hits=hits)
 
         t = time.perf_counter()
-        passages = numbered(hits, self.answer_k)
-        terms = query_terms(standalone)
-        weights = self.term_weights(terms, principal) if self.term_weights and terms else {}
-        evidence = Evidence(terms, weights, passages)
-        decision = self.refusal.decide(evidence.features(), self.keep)
+        evidence = self.evidence(standalone, principal, hits)
+        passages = evidence.passages
+        model = self.refusal.crosslang if evidence.crosslang and self.refusal.crosslang \
+            else self.refusal
+        decision = model.decide(evidence.features(), self.keep, lang)
         timings["refusal_ms"] = _ms(t)
         log.debug("refusal decision %s for %r", decision, standalone)
         if not passages or not decision.answer:
@@ -84,9 +88,13 @@ class Assistant:
 
         t = time.perf_counter()
         draft = []
-        for piece in self.answerer.stream(standalone, passages, evidence, lang):
-            draft.append(piece)
-            yield AnswerEvent("delta", text=piece)
+        try:
+            for piece in self.answerer.stream(standalone, passages, evidence, lang):
+                draft.append(piece)
+                yield AnswerEvent("delta", text=piece)
+        except Exception as exc:  # a chat server down, a timeout, a bad reply
+            log.warning("answerer failed: %s", exc)
+            raise AnswererFailed(f"the answer model failed: {type(exc).__name__}: {exc}") from exc
         raw = "".join(draft)
         timings["answer_ms"] = _ms(t)
         if NOT_FOUND_TOKEN in raw or not raw.strip():
@@ -108,6 +116,14 @@ class Assistant:
         yield AnswerEvent("answer", answer=Answer(
             text=checked.text, citations=checked.citations, refused=False, reason="",
             hits=hits, timings=timings, standalone_question=standalone))
+
+
+    def evidence(self, question: str, principal: Principal, hits: Sequence[Hit]) -> Evidence:
+        """What the refusal decision and the answerer read: the top `answer_k` hits as numbered
+        passages, and the question's key terms weighted among the chunks `principal` may read."""
+        terms = query_terms(question)
+        weights = self.term_weights(terms, principal) if self.term_weights and terms else {}
+        return Evidence(terms, weights, numbered(hits, self.answer_k), question_lang(question))
 
 
 def _refusal(lang: str, reason: str, hits, timings: dict, t0: float, standalone: str) -> Answer:

@@ -30,7 +30,7 @@ _CITES = r"(?:\[\s*\d+(?:\s*[,，、]\s*\d+)*\s*\]\s*)+"
 CITATION = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")
 QUOTE_LINE = re.compile(
     rf"^\s*[“\"「『](?P<quote>.+)[”\"」』]\s*(?P<cites>{_CITES})[.。]?\s*$")
-ONLY_CITES = re.compile(rf"^\s*{_CITES}[.。,，;；]?\s*$")
+LEADING_CITES = re.compile(rf"^\s*{_CITES}[.。,，;；]?\s*")
 QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』]{4,})[”\"」』]")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -68,9 +68,12 @@ def units(answer: str) -> list[Unit]:
             piece = line[start:end]
             if not piece.strip():
                 continue
-            if ONLY_CITES.match(piece) and out and out[-1].line == i:
-                out[-1].cited.extend(_numbers(piece))
-                continue
+            lead = LEADING_CITES.match(piece)
+            if lead and out and out[-1].line == i:  # "... leave. [1] They ..." : [1] is before
+                out[-1].cited.extend(_numbers(lead.group()))
+                piece = piece[lead.end():]
+                if not piece.strip():
+                    continue
             text = re.sub(r"\s+([.。,，;；!?！？])", r"\1", CITATION.sub("", piece)).strip()
             out.append(Unit(i, text, _numbers(piece)))
     return out

@@ -249,11 +249,13 @@ def eval_(
     prefix: Annotated[str, typer.Option(help="Put before every gold path (when the corpus was ingested from a folder above theirs).")] = "",
     misses: Annotated[int, typer.Option(help="List up to N answerable questions whose gold file is not in the top 5.")] = 0,
     per_question: Annotated[bool, typer.Option("--per-question", help="Add every question's gold rank and top files (JSON).")] = False,
+    answers: Annotated[bool, typer.Option("--answers", help="Ask the assistant instead of only searching: adds answer accuracy, refusal, hallucination and citation precision.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Retrieval metrics of a question set against the ingested corpus (recall@1/5/10, MRR@10,
-    strict and lenient, overall and per dataset) and query latency."""
-    from kb.evaluate import evaluate, load_questions, missing_gold
+    strict and lenient, overall and per dataset) and query latency; with --answers also the
+    answer metrics (accuracy, refusal per kind, hallucination, citation precision)."""
+    from kb.evaluate import evaluate, evaluate_answers, load_questions, missing_gold
 
     kb = _app(ctx)
     if not questions.is_file():
@@ -268,11 +270,19 @@ def eval_(
         _fail("nothing is ingested: run `kb ingest` on the corpus first")
     absent = missing_gold(qs, known)
     bar, close = (None, lambda: None) if as_json else _progress_bar("eval")
+    progress = bar and (lambda i, n: bar("eval", i, n, ""))
     try:
-        result = evaluate(kb.searcher(), qs, _principal(user, group), k=k, mode=mode,
-                          misses=misses, progress=bar and (lambda i, n: bar("eval", i, n, "")),
-                          per_question=per_question)
-    except ValueError as exc:
+        if answers:
+            if mode != kb.settings.search_mode:
+                _fail("--answers uses the configured search mode (KB_SEARCH_MODE); drop --mode")
+            result = evaluate_answers(
+                kb.assistant(), qs, _principal(user, group), k=kb.settings.search_k,
+                misses=misses, progress=progress, per_question=per_question,
+                answer_k=kb.settings.answer_k, warm_up=kb.searcher().warm_up, mode=mode)
+        else:
+            result = evaluate(kb.searcher(), qs, _principal(user, group), k=k, mode=mode,
+                              misses=misses, progress=progress, per_question=per_question)
+    except (ValueError, RuntimeError) as exc:
         _fail(str(exc))
     finally:
         close()
@@ -298,6 +308,20 @@ def _print_eval(r: dict) -> None:
         typer.echo(f"{name[:35]:<36}{b['answerable']:>5} {m.get('recall@1', 0):>7.3f}"
                    f"{m.get('recall@5', 0):>7.3f}{m.get('recall@10', 0):>7.3f}{mrr:>8.3f}"
                    f"   {lm.get('recall@1', 0):.3f}/{lm.get('recall@5', 0):.3f}")
+    if r.get("answers"):
+        typer.echo(f"{'':<36}{'acc':>7}{'acc|ret':>8}{'ans.ref':>8}{'una.ref':>8}{'halluc':>8}"
+                   f"{'cit.P':>7}")
+        for name, b in [("all", r)] + list(r["by_dataset"].items()):
+            a, f, c = b["answer"] or {}, b["refusal"] or {}, b["citations"] or {}
+            cells = [a.get("accuracy"), a.get("accuracy_given_retrieved"),
+                     f.get("answerable_refused"), f.get("unanswerable_refused"),
+                     f.get("hallucinated"), c.get("precision")]
+            typer.echo(f"{name[:35]:<36}" + "".join(
+                f"{'-' if v is None else format(v, '.3f'):>{w}}"
+                for v, w in zip(cells, (7, 8, 8, 8, 8, 7))))
+        for name, b in r["by_unanswerable_kind"].items():
+            typer.echo(f"  refused, {name}: {b['refusal']['unanswerable_refused']:.3f} "
+                       f"of {b['questions']}")
     lat = r["latency_ms"]
     typer.echo(f"latency ms: p50 {lat['p50']}, p95 {lat['p95']}, max {lat['max']}")
     if r.get("gold_missing_from_index"):

@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     azure_api_version: str = Field(
         "2024-10-21", description="Azure OpenAI API version (answerer 'azure').")
     refusal_keep: float = Field(
-        0.95, gt=0, le=1.0, description="Operating point of the refusal decision: the share of "
+        0.96, gt=0, le=1.0, description="Operating point of the refusal decision: the share of "
         "answerable questions to keep (on the data the model was fitted on). Lower refuses "
         "more unanswerable questions and more answerable ones. See docs/ANSWERS.md.",
     )
@@ -113,7 +113,10 @@ class Settings(BaseSettings):
     )
     answer_k: int = Field(5, ge=1, description="Top passages given to the answerer.")
     answer_max_quotes: int = Field(
-        3, ge=1, description="Most sentences the extractive answerer quotes.")
+        3, ge=1, description="Most sentences the extractive answerer picks by score.")
+    answer_context: int = Field(
+        1, ge=0, description="Sentences on each side of the best one that the extractive "
+        "answerer quotes with it.")
     verify_min_overlap: float = Field(
         0.6, gt=0, le=1.0, description="Share of an unquoted sentence's content words a cited "
         "passage must contain for the sentence to stay (numbers must all be there).",

@@ -95,7 +95,8 @@ def make_assistant(app: "App"):
     s = app.settings
     chat = app.chat_model_override or make_chat_model(s)
     answerer = (ChatAnswerer(chat) if chat is not None
-                else ExtractiveAnswerer(max_quotes=s.answer_max_quotes))
+                else ExtractiveAnswerer(max_quotes=s.answer_max_quotes, context=s.answer_context,
+                                        similarity=lambda q, texts: _similarity(app, q, texts)))
     keywords = app.keyword_index
 
     def term_weights(terms, principal):
@@ -106,6 +107,20 @@ def make_assistant(app: "App"):
         app.searcher(), answerer, RefusalModel.load(s.refusal_model or MODEL_FILE),
         keep=s.refusal_keep, answer_k=s.answer_k, search_k=s.search_k,
         min_overlap=s.verify_min_overlap, term_weights=term_weights, followups=FollowUps(chat))
+
+
+def _similarity(app: "App", question: str, texts: list[str]) -> list[float]:
+    """Cosines of the question (centred as for search) with texts embedded as passages; the
+    embedding cache is bypassed so that answering never writes to it."""
+    import numpy as np
+
+    q = np.asarray(app.embedder.embed_query(question), dtype=float)
+    if app.centering is not None:
+        q = np.asarray(app.centering.center(question, q), dtype=float)
+    inner = getattr(app.embedder, "inner", app.embedder)
+    m = np.asarray(inner.embed_documents(list(texts)), dtype=float)
+    norms = np.linalg.norm(m, axis=1) * (np.linalg.norm(q) or 1.0)
+    return list((m @ q) / np.where(norms == 0, 1.0, norms))
 
 
 @dataclass

@@ -260,3 +260,20 @@ def test_library_explains_failed_files_in_plain_words(page_env, samples):
     assert frame.loc["en/broken.pdf", "Status"] == "failed"
     assert frame.loc["en/broken.pdf", "Problem"] == "The file is damaged and could not be read."
     assert frame.loc["en/blank.txt", "Problem"] == "The file contains no text."
+
+
+def test_a_failing_assistant_is_reported_and_nothing_is_saved(page_env):
+    """A chat model that fails mid-answer (AnswererFailed) must not crash the page."""
+    from kb.types import AnswerEvent
+
+    class Failing:
+        def stream(self, question, principal, history=()):
+            yield AnswerEvent("delta", text="Partial ")
+            raise RuntimeError("the chat server at 127.0.0.1:9 did not answer")
+
+    app = page_env()
+    app.assistant_override = Failing()
+    at = ask(page(), "How many days of annual leave do employees get?")
+    assert not at.exception
+    assert "chat server at 127.0.0.1:9 did not answer" in texts(at)
+    assert app.records.conversations("local") == []

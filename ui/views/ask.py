@@ -122,12 +122,16 @@ def _answer(ctx: Context, question: str, conv: str | None, turns: list[StoredTur
             shown = st.empty()
             shown.caption(ctx.t("thinking"))
             text = ""
-            for event in assistant.stream(question, ctx.principal, history(turns)):
-                if event.kind == "delta" and event.text:
-                    text += event.text
-                    shown.markdown(answer_markdown(text))
-                elif event.kind == "answer":
-                    answer = event.answer
+            try:
+                for event in assistant.stream(question, ctx.principal, history(turns)):
+                    if event.kind == "delta" and event.text:
+                        text += event.text
+                        shown.markdown(answer_markdown(text))
+                    elif event.kind == "answer":
+                        answer = event.answer
+            except RuntimeError as exc:  # e.g. assistant.service.AnswererFailed: chat model down
+                shown.error(ctx.t("assistant_unavailable", error=exc))
+                return
     if answer is None:
         raise RuntimeError("the assistant's stream ended without an answer event")
     if conv is None:
