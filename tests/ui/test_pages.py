@@ -216,8 +216,9 @@ def test_the_real_assistant_answers_and_refuses_on_the_page(page_env):
     assert cite and "leave_policy.md" in cite[0].label
     at = cite[0].click().run()
     assert "<mark class='kb-quote'>" in "\n".join(h.proto.body for h in at.html)
-    at = ask(at, "Quantum chromodynamics lattice gauge theory")
+    at = ask(at, "What is the salary band for level L3?")  # HR only: the local user is not in hr
     assert "Not found in the knowledge base" in "\n".join(w.value for w in at.warning)
+    assert "salary_bands" not in texts(at)
 
 
 def test_upload_into_a_sub_folder_ingests_the_file(page_env, samples):
