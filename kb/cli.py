@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -225,12 +226,7 @@ def search(
         hits = searcher.search(query, _principal(user, group), k=k, mode=mode)
     except ValueError as exc:
         _fail(str(exc))
-    rows = [
-        {"rank": i, "score": round(h.score, 6), "doc_id": h.chunk.doc_id, "path": h.chunk.path,
-         "page": h.chunk.page, "section": h.chunk.section, "chunk_id": h.chunk.chunk_id,
-         "char_start": h.chunk.char_start, "char_end": h.chunk.char_end, "text": h.chunk.text}
-        for i, h in enumerate(hits, start=1)
-    ]
+    rows = _hit_rows(hits)
     if as_json:
         _print_json({"hits": rows,
                      "timings_ms": {k_: round(v, 2) for k_, v in searcher.last_timings.items()}})
@@ -247,6 +243,50 @@ def search(
         typer.echo(f"{r['rank']:>2}. {where}  [{r['score']:.4f}]\n    {mark(text, spans, on, off)}")
 
 
+def _hit_rows(hits) -> list[dict]:
+    return [
+        {"rank": i, "score": round(h.score, 6), "doc_id": h.chunk.doc_id, "path": h.chunk.path,
+         "page": h.chunk.page, "section": h.chunk.section, "chunk_id": h.chunk.chunk_id,
+         "char_start": h.chunk.char_start, "char_end": h.chunk.char_end, "text": h.chunk.text}
+        for i, h in enumerate(hits, start=1)
+    ]
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="A question, Chinese or English.")],
+    user: Annotated[str, typer.Option("--user", help="Who is asking.")] = "local",
+    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="A group of the user (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer from the documents the user may read, quoted with citations, or say that the
+    knowledge base does not contain the answer."""
+    kb = _app(ctx)
+    try:
+        answer = kb.assistant().ask(question, _principal(user, group))
+    except (ValueError, RuntimeError) as exc:
+        _fail(str(exc))
+    citations = [
+        {"n": c.n, "doc_id": c.doc_id, "path": c.path, "page": c.page, "section": c.section,
+         "char_start": c.char_start, "char_end": c.char_end, "quote": c.quote}
+        for c in answer.citations
+    ]
+    if as_json:
+        _print_json({"answer": answer.text, "refused": answer.refused, "reason": answer.reason,
+                     "standalone_question": answer.standalone_question,
+                     "citations": citations, "hits": _hit_rows(answer.hits),
+                     "timings_ms": {k_: round(v, 2) for k_, v in answer.timings.items()}})
+        return
+    typer.echo(answer.text)
+    if citations:
+        typer.echo("\nSources:")
+    for c in citations:
+        where = c["path"] + (f", p. {c['page']}" if c["page"] else "")
+        where += f" — {c['section']}" if c["section"] else ""
+        typer.echo(f"  [{c['n']}] {where} (chars {c['char_start']}-{c['char_end']})")
+
+
 @app.command("eval")
 def eval_(
     ctx: typer.Context,
@@ -258,11 +298,13 @@ def eval_(
     prefix: Annotated[str, typer.Option(help="Put before every gold path (when the corpus was ingested from a folder above theirs).")] = "",
     misses: Annotated[int, typer.Option(help="List up to N answerable questions whose gold file is not in the top 5.")] = 0,
     per_question: Annotated[bool, typer.Option("--per-question", help="Add every question's gold rank and top files (JSON).")] = False,
+    answers: Annotated[bool, typer.Option("--answers", help="Ask the assistant instead of only searching: adds answer accuracy, refusal, hallucination and citation precision.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Retrieval metrics of a question set against the ingested corpus (recall@1/5/10, MRR@10,
-    strict and lenient, overall and per dataset) and query latency."""
-    from kb.evaluate import evaluate, load_questions, missing_gold
+    strict and lenient, overall and per dataset) and query latency; with --answers also the
+    answer metrics (accuracy, refusal per kind, hallucination, citation precision)."""
+    from kb.evaluate import evaluate, evaluate_answers, load_questions, missing_gold
 
     kb = _app(ctx)
     if not questions.is_file():
@@ -277,11 +319,19 @@ def eval_(
         _fail("nothing is ingested: run `kb ingest` on the corpus first")
     absent = missing_gold(qs, known)
     bar, close = (None, lambda: None) if as_json else _progress_bar("eval")
+    progress = bar and (lambda i, n: bar("eval", i, n, ""))
     try:
-        result = evaluate(kb.searcher(), qs, _principal(user, group), k=k, mode=mode,
-                          misses=misses, progress=bar and (lambda i, n: bar("eval", i, n, "")),
-                          per_question=per_question)
-    except ValueError as exc:
+        if answers:
+            if mode != kb.settings.search_mode:
+                _fail("--answers uses the configured search mode (KB_SEARCH_MODE); drop --mode")
+            result = evaluate_answers(
+                kb.assistant(), qs, _principal(user, group), k=kb.settings.search_k,
+                misses=misses, progress=progress, per_question=per_question,
+                answer_k=kb.settings.answer_k, warm_up=kb.searcher().warm_up, mode=mode)
+        else:
+            result = evaluate(kb.searcher(), qs, _principal(user, group), k=k, mode=mode,
+                              misses=misses, progress=progress, per_question=per_question)
+    except (ValueError, RuntimeError) as exc:
         _fail(str(exc))
     finally:
         close()
@@ -307,6 +357,20 @@ def _print_eval(r: dict) -> None:
         typer.echo(f"{name[:35]:<36}{b['answerable']:>5} {m.get('recall@1', 0):>7.3f}"
                    f"{m.get('recall@5', 0):>7.3f}{m.get('recall@10', 0):>7.3f}{mrr:>8.3f}"
                    f"   {lm.get('recall@1', 0):.3f}/{lm.get('recall@5', 0):.3f}")
+    if r.get("answers"):
+        typer.echo(f"{'':<36}{'acc':>7}{'acc|ret':>8}{'ans.ref':>8}{'una.ref':>8}{'halluc':>8}"
+                   f"{'cit.P':>7}")
+        for name, b in [("all", r)] + list(r["by_dataset"].items()):
+            a, f, c = b["answer"] or {}, b["refusal"] or {}, b["citations"] or {}
+            cells = [a.get("accuracy"), a.get("accuracy_given_retrieved"),
+                     f.get("answerable_refused"), f.get("unanswerable_refused"),
+                     f.get("hallucinated"), c.get("precision")]
+            typer.echo(f"{name[:35]:<36}" + "".join(
+                f"{'-' if v is None else format(v, '.3f'):>{w}}"
+                for v, w in zip(cells, (7, 8, 8, 8, 8, 7))))
+        for name, b in r["by_unanswerable_kind"].items():
+            typer.echo(f"  refused, {name}: {b['refusal']['unanswerable_refused']:.3f} "
+                       f"of {b['questions']}")
     lat = r["latency_ms"]
     typer.echo(f"latency ms: p50 {lat['p50']}, p95 {lat['p95']}, max {lat['max']}")
     if r.get("gold_missing_from_index"):
@@ -336,19 +400,36 @@ def reindex_keywords(
 @app.command()
 def serve(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Port of the page.")] = 8501,
-    address: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[Optional[int], typer.Option(help="Port of the page (default KB_SERVE_PORT).")] = None,
+    address: Annotated[Optional[str], typer.Option(help="Address to bind (default KB_SERVE_ADDRESS).")] = None,
 ) -> None:
-    """Serve the Streamlit page."""
+    """Serve the Streamlit page (no usage statistics; bound to the configured address only)."""
     import subprocess
 
+    from kb.auth import write_streamlit_secrets
+
+    kb = _app(ctx)
+    s = kb.settings.model_copy(update={
+        "serve_port": port or kb.settings.serve_port,
+        "serve_address": address or kb.settings.serve_address})
+    removed = kb.records.purge(s.retention_days)
+    if removed:
+        typer.echo(f"Retention: removed {removed} record(s) older than {s.retention_days} days.")
     page = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(page), "--server.port", str(port),
-        "--server.address", address, "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
+        sys.executable, "-m", "streamlit", "run", str(page),
+        "--server.port", str(s.serve_port), "--server.address", s.serve_address,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none", "--global.developmentMode", "false",
+        "--client.toolbarMode", "minimal",
     ]
-    raise typer.Exit(subprocess.call(cmd))
+    if s.auth == "oidc":
+        try:
+            cmd += ["--secrets.files", str(write_streamlit_secrets(s))]
+        except ValueError as exc:
+            _fail(str(exc))
+    env = {**os.environ, "KB_SERVE_PORT": str(s.serve_port), "KB_SERVE_ADDRESS": s.serve_address}
+    raise typer.Exit(subprocess.call(cmd, env=env))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -80,6 +80,48 @@ class Settings(BaseSettings):
     )
     rerank_depth: int = Field(30, ge=1, description="Fused results the reranker reorders.")
 
+    # Answers
+    answerer: Literal["extractive", "openai", "ollama", "azure"] = Field(
+        "extractive", description="Who writes answers: 'extractive' (quotes the passages, no "
+        "model, the default), 'openai' (any OpenAI-compatible server at llm_base_url: vLLM, "
+        "llama.cpp, LM Studio, Ollama's /v1), 'ollama' (native Ollama API), 'azure' (Azure "
+        "OpenAI). Every answer is verified against the passages either way.",
+    )
+    llm_model: str = Field("", description="Chat model name (the deployment name for 'azure').")
+    llm_base_url: str = Field(
+        "", description="Server address, e.g. http://127.0.0.1:8000/v1 (openai) or "
+        "http://127.0.0.1:11434 (ollama). Nothing else is ever contacted.",
+    )
+    llm_api_key: SecretStr = Field(
+        SecretStr(""), description="API key of the chat server ('' = none; local servers "
+        "usually ignore it).",
+    )
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the chat server.")
+    llm_max_tokens: int = Field(512, ge=16, description="Longest answer the model may write.")
+    azure_endpoint: str = Field("", description="Azure OpenAI resource endpoint (answerer 'azure').")
+    azure_api_version: str = Field(
+        "2024-10-21", description="Azure OpenAI API version (answerer 'azure').")
+    refusal_keep: float = Field(
+        0.96, gt=0, le=1.0, description="Operating point of the refusal decision: the share of "
+        "answerable questions to keep (on the data the model was fitted on). Lower refuses "
+        "more unanswerable questions and more answerable ones. See docs/ANSWERS.md.",
+    )
+    refusal_model: str = Field(
+        "", description="A fitted refusal model JSON (bench/fit_refusal.py); '' = the one "
+        "shipped in assistant/refusal_model.json.",
+    )
+    answer_k: int = Field(5, ge=1, description="Top passages given to the answerer.")
+    answer_max_quotes: int = Field(
+        3, ge=1, description="Most sentences the extractive answerer picks by score.")
+    answer_context: int = Field(
+        1, ge=0, description="Sentences on each side of the best one that the extractive "
+        "answerer quotes with it.")
+    verify_min_overlap: float = Field(
+        0.6, gt=0, le=1.0, description="Share of an unquoted sentence's content words a cited "
+        "passage must contain for the sentence to stay (numbers must all be there).",
+    )
+
     # Access
     acl_file: str = Field(
         "acl.yaml", description="Access rules file, relative to each ingest root (or absolute)."
@@ -89,11 +131,49 @@ class Settings(BaseSettings):
         description="Groups of a document no rule matches ('public' = everyone).",
     )
 
-    # Page (until real sign-in lands: one local user)
-    local_user: str = Field("local", description="The user of the page when no sign-in is used.")
+    # Page
+    auth: Literal["none", "header", "oidc"] = Field(
+        "none", description="Who is using the page: 'none' (one local user, every role; for "
+        "trying it out), 'header' (trust the user and groups headers a reverse proxy sets; "
+        "ignored in the other modes) or 'oidc' (Streamlit's OpenID Connect login).",
+    )
+    local_user: str = Field("local", description="The user of the page when `auth` is 'none'.")
     local_groups: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Groups of the local user (comma-separated)."
     )
+    user_header: str = Field(
+        "X-Forwarded-User", description="Header naming the user when `auth` is 'header'.")
+    groups_header: str = Field(
+        "X-Forwarded-Groups", description="Header listing the user's groups (comma-separated) "
+        "when `auth` is 'header'.")
+    content_owner_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["content-owner"],
+        description="Groups whose members get the content-owner role (the Library page).")
+    admin_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["admin"],
+        description="Groups whose members get the admin role (the Insights page; implies "
+        "content-owner).")
+    oidc_issuer: str = Field(
+        "", description="OpenID Connect issuer URL (its /.well-known/openid-configuration is "
+        "read at login).")
+    oidc_client_id: str = Field("", description="OpenID Connect client id.")
+    oidc_client_secret: str = Field("", description="OpenID Connect client secret.")
+    oidc_groups_claim: str = Field(
+        "groups", description="Claim of the ID token / user info listing the user's groups.")
+    oidc_redirect_uri: str = Field(
+        "", description="Redirect URI registered with the provider ('' = "
+        "http://<serve_address>:<serve_port>/oauth2callback).")
+    oidc_cookie_secret: str = Field(
+        "", description="Secret signing the login cookie ('' = generated once and kept in the "
+        "home directory).")
+    language: Literal["en", "zh"] = Field(
+        "en", description="Default language of the page's text ('en' or 'zh'); users can "
+        "switch on the page.")
+    retention_days: int = Field(
+        180, ge=0, description="Conversations, feedback and query log entries older than this "
+        "many days are deleted when the page starts (0 = keep forever).")
+    serve_address: str = Field("127.0.0.1", description="Address `kb serve` binds the page to.")
+    serve_port: int = Field(8501, ge=1, le=65535, description="Port of the page.")
 
     # Ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
@@ -143,7 +223,8 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds between two looks at the folders of `kb ingest "
         "--watch`.")
 
-    @field_validator("default_access", "local_groups", mode="before")
+    @field_validator("default_access", "local_groups", "content_owner_groups", "admin_groups",
+                     mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

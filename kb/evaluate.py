@@ -8,9 +8,20 @@ Every group of numbers has the same shape, a *block*:
      "latency_ms": {"p50", "p95", "mean", "max"},       # one search, end to end
      "stages_ms": {"embed_ms": {...}, "dense_ms": ...}}  # the searcher's own stage timings
 
-The report is an overall block plus `by_dataset` and `by_unanswerable_kind` ({name: block}), so
-answer accuracy, refusal, hallucination and citation precision (DESIGN.md §8) slot in later
-under the same keys at every level.
+The report is an overall block plus `by_dataset` and `by_unanswerable_kind` ({name: block}).
+With the assistant (`kb eval --answers`) every question is asked instead of searched, and the
+blocks also hold (DESIGN.md §8; grading as in ../shared/eval/README.md: NFKC, lower case, all
+whitespace removed, every `answer_groups` component needs one alias in the answer):
+
+    "answer":    {"accuracy", "accuracy_given_retrieved", "retrieved"}   # answerable questions
+    "refusal":   {"answerable_refused", "unanswerable_refused", "hallucinated", "reasons"}
+    "citations": {"precision", "cited", "per_answer"}
+
+`accuracy_given_retrieved` is the accuracy over the answerable questions whose gold file is
+among the passages the answerer was given (the first `answer_k` hits). `hallucinated` is the
+share of unanswerable questions whose non-refused answer contains a `withheld_answers` alias.
+Citation precision is the share of the citations of answered answerable questions whose passage
+(the cited hit's chunk) contains an alias of the answer. Latency is then one `ask()`.
 
 Retrieval is scored on documents: the hits of one search map to their files (paths relative to
 the ingest root) in order of first appearance; recall@k is the share of a question's gold files
@@ -25,12 +36,13 @@ import json
 import math
 import statistics
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.types import Hit, Principal
+from kb.types import Answer, Hit, Principal
 
 KS = (1, 5, 10)
 
@@ -129,11 +141,96 @@ class Outcome:
     ranking: list[str]
     latency_ms: float
     stages_ms: dict[str, float] = field(default_factory=dict)
+    answer: Answer | None = None
+    passages: list[str] = field(default_factory=list)  # files of the passages answered from
+
+
+def squash(text: str) -> str:
+    """The grading normalisation: NFKC, lower case, every whitespace character removed."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def groups_of(q: Question) -> list[list[str]]:
+    groups = q.raw.get("answer_groups")
+    if groups is None:
+        groups = [q.raw.get("answers") or []]
+    return [[a for a in g if a] for g in groups if any(g)]
+
+
+def correct(text: str, groups: Sequence[Sequence[str]]) -> bool:
+    """Every component has an alias inside `text` (after the grading normalisation)."""
+    t = squash(text)
+    return bool(groups) and all(any(squash(a) in t for a in g) for g in groups)
+
+
+def mentions(text: str, aliases: Iterable) -> bool:
+    """Any alias (a string, or a list of them: `withheld_answers` may come as groups) occurs."""
+    t = squash(text)
+    flat = [a for x in aliases for a in ([x] if isinstance(x, str) else x)]
+    return any(squash(a) and squash(a) in t for a in flat)
+
+
+def cited_passages(answer: Answer) -> list[str]:
+    """For each citation, the text of the hit chunk its span lies in ('' if none)."""
+    out = []
+    for c in answer.citations:
+        chunk = next((h.chunk for h in answer.hits if h.chunk.doc_id == c.doc_id
+                      and h.chunk.page == c.page and h.chunk.char_start <= c.char_start
+                      and c.char_end <= h.chunk.char_end), None)
+        out.append(chunk.text if chunk else "")
+    return out
+
+
+def answer_metrics(outcomes: Sequence[Outcome]) -> tuple[dict | None, dict | None, dict | None]:
+    asked = [o for o in outcomes if o.answer is not None]
+    if not asked:
+        return None, None, None
+    answerable = [o for o in asked if o.question.answerable]
+    unanswerable = [o for o in asked if not o.question.answerable]
+    graded = [o for o in answerable if groups_of(o.question)]  # questions with answers given
+    ok = {id(o): (not o.answer.refused) and correct(o.answer.text, groups_of(o.question))
+          for o in graded}
+    retrieved = [o for o in graded if set(o.question.gold_docs) & set(o.passages)]
+    answer = {
+        "accuracy": _r(_mean(ok[id(o)] for o in graded)),
+        "accuracy_given_retrieved":
+            _r(_mean(ok[id(o)] for o in retrieved)) if retrieved else None,
+        "retrieved": len(retrieved),
+    } if graded else None
+    reasons: dict[str, int] = {}
+    for o in asked:
+        if o.answer.refused:
+            reasons[o.answer.reason] = reasons.get(o.answer.reason, 0) + 1
+    refusal = {
+        "answerable_refused": _r(_mean(o.answer.refused for o in answerable))
+        if answerable else None,
+        "unanswerable_refused": _r(_mean(o.answer.refused for o in unanswerable))
+        if unanswerable else None,
+        "hallucinated": _r(_mean(
+            (not o.answer.refused)
+            and mentions(o.answer.text, o.question.raw.get("withheld_answers") or ())
+            for o in unanswerable)) if unanswerable else None,
+        "reasons": dict(sorted(reasons.items())),
+    }
+    answered = [o for o in graded if not o.answer.refused]
+    checks = [any(squash(a) in squash(text) for g in groups_of(o.question) for a in g)
+              for o in answered for text in cited_passages(o.answer)]
+    citations = {
+        "precision": _r(_mean(checks)) if checks else None,
+        "cited": len(checks),
+        "per_answer": _r(len(checks) / len(answered)) if answered else None,
+    }
+    return answer, refusal, citations
+
+
+def _r(x: float) -> float:
+    return round(x, 4)
 
 
 def block(outcomes: Sequence[Outcome], k: int) -> dict:
     answerable = [o for o in outcomes if o.question.answerable and o.question.gold_docs]
     strict = retrieval_metrics([(o.ranking, o.question.gold_docs, ()) for o in answerable], k)
+    answer, refusal, citations = answer_metrics(outcomes)
     lenient = retrieval_metrics(
         [(o.ranking, o.question.gold_docs, o.question.other_answer_docs) for o in answerable], k)
     return {
@@ -142,9 +239,9 @@ def block(outcomes: Sequence[Outcome], k: int) -> dict:
         "retrieval": {**{key: round(v, 4) for key, v in strict.items()},
                       "lenient": {key: round(v, 4) for key, v in lenient.items()}}
         if answerable else None,
-        "answer": None,
-        "refusal": None,
-        "citations": None,
+        "answer": answer,
+        "refusal": refusal,
+        "citations": citations,
         "latency_ms": percentiles([o.latency_ms for o in outcomes]),
         "stages_ms": {name: percentiles([o.stages_ms[name] for o in outcomes
                                           if name in o.stages_ms])
@@ -177,7 +274,12 @@ def report(outcomes: Sequence[Outcome], k: int, mode: str, misses: int = 0,
         out["per_question"] = [
             {"id": o.question.id, "dataset": o.question.dataset,
              "answerable": o.question.answerable, "gold_rank": first_gold_rank(o),
-             "top": o.ranking[:k], "latency_ms": round(o.latency_ms, 2)}
+             "top": o.ranking[:k], "latency_ms": round(o.latency_ms, 2),
+             **({} if o.answer is None else {
+                 "refused": o.answer.refused, "reason": o.answer.reason,
+                 "correct": (correct(o.answer.text, groups_of(o.question))
+                             and not o.answer.refused) if groups_of(o.question) else None,
+                 "answer": o.answer.text, "citations": len(o.answer.citations)})}
             for o in outcomes
         ]
     return out
@@ -219,6 +321,27 @@ def evaluate(searcher, questions: Sequence[Question], principal: Principal, k: i
     outcomes = run(lambda text: searcher.search(text, principal, k=k, mode=mode), questions,
                    progress, lambda: getattr(searcher, "last_timings", {}))
     return report(outcomes, k, mode, misses, per_question)
+
+
+def evaluate_answers(assistant, questions: Sequence[Question], principal: Principal,
+                     k: int = 10, misses: int = 0,
+                     progress: Callable[[int, int], None] | None = None,
+                     per_question: bool = False, answer_k: int = 5,
+                     warm_up: Callable[[], None] | None = None, mode: str = "hybrid") -> dict:
+    """The report with answer metrics: every question asked once through `assistant.ask()`;
+    retrieval is scored on the hits the answer was built from."""
+    if warm_up:
+        warm_up()
+    out = []
+    for i, q in enumerate(questions, start=1):
+        t = time.perf_counter()
+        answer = assistant.ask(q.question, principal)
+        ms = (time.perf_counter() - t) * 1000.0
+        out.append(Outcome(q, doc_paths(answer.hits), ms, dict(answer.timings), answer,
+                           doc_paths(answer.hits[:answer_k])))
+        if progress:
+            progress(i, len(questions))
+    return {**report(out, k, mode, misses, per_question), "answers": True}
 
 
 def missing_gold(questions: Sequence[Question], known_paths: set[str]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 PUBLIC = "public"
 
@@ -103,6 +103,26 @@ class Answer:
     reason: str
     hits: tuple[Hit, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    standalone_question: str = ""  # the question as searched (a follow-up rewritten)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation, for rewriting follow-up questions."""
+
+    question: str
+    answer: str
+    refused: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """What `Assistant.stream()` yields: one `hits` event, `delta`s, then one final `answer`."""
+
+    kind: Literal["hits", "delta", "answer"]
+    text: str = ""
+    hits: tuple[Hit, ...] = ()
+    answer: Answer | None = None
 
 
 @dataclass(frozen=True)

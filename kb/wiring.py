@@ -51,6 +51,89 @@ def open_database(settings: Settings):
         return Database(url[len("sqlite:///"):])
     raise ValueError(f"KB_DATABASE_URL={url!r}: expected postgresql://... or sqlite:///PATH")
 
+def make_chat_model(settings: Settings):
+    """The chat model the `answerer` setting names (a LangChain BaseChatModel), or None for the
+    extractive answerer. Only the configured address is ever contacted."""
+    kind = settings.answerer
+    if kind == "extractive":
+        return None
+    key = settings.llm_api_key.get_secret_value() or None
+    common = {"temperature": settings.llm_temperature}
+    if kind == "openai":
+        if not settings.llm_base_url.strip() or not settings.llm_model.strip():
+            raise ValueError("KB_ANSWERER=openai needs KB_LLM_BASE_URL and KB_LLM_MODEL")
+        chat_openai = _optional("langchain_openai", "ChatOpenAI")
+        return chat_openai(model=settings.llm_model, base_url=settings.llm_base_url,
+                           api_key=key or "not-needed", timeout=settings.llm_timeout,
+                           max_tokens=settings.llm_max_tokens, max_retries=1, **common)
+    if kind == "ollama":
+        if not settings.llm_model.strip():
+            raise ValueError("KB_ANSWERER=ollama needs KB_LLM_MODEL")
+        chat_ollama = _optional("langchain_ollama", "ChatOllama")
+        return chat_ollama(model=settings.llm_model,
+                           base_url=settings.llm_base_url or "http://127.0.0.1:11434",
+                           num_predict=settings.llm_max_tokens,
+                           client_kwargs={"timeout": settings.llm_timeout}, **common)
+    if kind == "azure":
+        if not settings.azure_endpoint.strip() or not settings.llm_model.strip():
+            raise ValueError("KB_ANSWERER=azure needs KB_AZURE_ENDPOINT and KB_LLM_MODEL "
+                             "(the deployment)")
+        azure = _optional("langchain_openai", "AzureChatOpenAI")
+        return azure(azure_endpoint=settings.azure_endpoint, azure_deployment=settings.llm_model,
+                     api_version=settings.azure_api_version, api_key=key,
+                     timeout=settings.llm_timeout, max_tokens=settings.llm_max_tokens,
+                     max_retries=1, **common)
+    raise ValueError(f"unknown answerer {kind!r}")
+
+
+def _optional(module: str, name: str):
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise RuntimeError(f"{name} needs the {module.replace('_', '-')} package: "
+                           f"pip install {module.replace('_', '-')}") from exc
+
+
+def make_assistant(app: "App"):
+    from assistant.extractive import ExtractiveAnswerer
+    from assistant.followup import FollowUps
+    from assistant.generative import ChatAnswerer
+    from assistant.refusal import MODEL_FILE, RefusalModel
+    from assistant.service import Assistant
+    from retriever.keyword import idf
+
+    s = app.settings
+    chat = app.chat_model_override or make_chat_model(s)
+    answerer = (ChatAnswerer(chat) if chat is not None
+                else ExtractiveAnswerer(max_quotes=s.answer_max_quotes, context=s.answer_context,
+                                        similarity=lambda q, texts: _similarity(app, q, texts)))
+    keywords = app.keyword_index
+
+    def term_weights(terms, principal):
+        n, _, df = keywords.visible_stats(list(terms), principal.acl_tokens())
+        return {t: idf(n, df.get(t, 0)) for t in terms} if n else {}
+
+    return Assistant(
+        app.searcher(), answerer, RefusalModel.load(s.refusal_model or MODEL_FILE),
+        keep=s.refusal_keep, answer_k=s.answer_k, search_k=s.search_k,
+        min_overlap=s.verify_min_overlap, term_weights=term_weights, followups=FollowUps(chat))
+
+
+def _similarity(app: "App", question: str, texts: list[str]) -> list[float]:
+    """Cosines of the question (centred as for search) with texts embedded as passages; the
+    embedding cache is bypassed so that answering never writes to it."""
+    import numpy as np
+
+    q = np.asarray(app.embedder.embed_query(question), dtype=float)
+    if app.centering is not None:
+        q = np.asarray(app.centering.center(question, q), dtype=float)
+    inner = getattr(app.embedder, "inner", app.embedder)
+    m = np.asarray(inner.embed_documents(list(texts)), dtype=float)
+    norms = np.linalg.norm(m, axis=1) * (np.linalg.norm(q) or 1.0)
+    return list((m @ q) / np.where(norms == 0, 1.0, norms))
+
 
 @dataclass
 class App:
@@ -60,6 +143,8 @@ class App:
     embedder_override: Embeddings | None = None
     chroma_client_factory: Callable[[], Any] | None = None
     reranker_override: Any = None  # a retriever.rerank.Reranker, for tests
+    assistant_override: Any = None  # an object with ask()/stream(), for tests
+    chat_model_override: Any = None  # a LangChain BaseChatModel (fakes in tests)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def _once(self, key: str, make: Callable[[], Any]) -> Any:
@@ -151,6 +236,18 @@ class App:
             reranker=self.reranker_override or make_reranker(self.settings),
             centering=self.centering,
         ))
+
+    def assistant(self):
+        """The assistant (assistant/service.py) answering from this app's searcher."""
+        if self.assistant_override is not None:
+            return self.assistant_override
+        return self._once("assistant", lambda: make_assistant(self))
+
+    @property
+    def records(self):
+        from kb.records import Records
+
+        return self._once("records", lambda: Records(self.db))
 
     @property
     def centering(self):

@@ -1,4 +1,4 @@
-"""The Streamlit page: a search box over the ingested documents the user may read.
+"""The Streamlit page: Ask, Search, Library (content owners) and Insights (administrators).
 
 Run with `kb serve` (or `streamlit run ui/app.py`). Settings come from KB_* variables / .env.
 """
@@ -12,39 +12,55 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ui.render import highlight, location  # noqa: E402
+from kb.auth import ADMIN, CONTENT_OWNER  # noqa: E402
+from ui import state  # noqa: E402
+from ui.i18n import LANGS  # noqa: E402
 
 
-@st.cache_resource
-def _kb():
-    from kb.config import Settings
-    from kb.wiring import build
+def _sidebar(ctx: state.Context) -> None:
+    with st.sidebar:
+        names = {"en": "English", "zh": "中文"}
+        lang = st.segmented_control(ctx.t("language"), LANGS, format_func=names.get,
+                                    default=ctx.lang, key="kb-lang-switch")
+        if lang and lang != ctx.lang:
+            st.session_state["lang"] = lang
+            st.rerun()
+        who = ctx.identity
+        groups = ", ".join(sorted(who.principal.groups)) or ctx.t("no_groups")
+        st.caption(ctx.t("signed_in_as", user=who.name) + " · " + ctx.t("groups", groups=groups))
+        if ctx.app.settings.auth == "oidc" and st.button(ctx.t("sign_out"), key="kb-logout"):
+            st.logout()
 
-    return build(Settings())
+
+def _signed_out(ctx: state.Context) -> None:
+    st.title(ctx.t("app_title"))
+    if ctx.app.settings.auth == "oidc":
+        st.info(ctx.t("sign_in_needed"))
+        if st.button(ctx.t("sign_in"), key="kb-login", type="primary"):
+            st.login()
+    else:
+        st.error(ctx.t("header_missing", header=ctx.app.settings.user_header))
 
 
 def main() -> None:
     st.set_page_config(page_title="Knowledge base · 知识库", page_icon="📚", layout="wide")
-    kb = _kb()
-    from kb.types import Principal
+    ctx = state.context()
+    if not ctx.identity.signed_in:
+        _signed_out(ctx)
+        return
+    _sidebar(ctx)
 
-    principal = Principal(kb.settings.local_user, frozenset(kb.settings.local_groups))
-    st.title("Knowledge base · 知识库")
-    tokens = principal.acl_tokens()
-    docs = [d for d in kb.manifest.docs() if d.status == "ok" and d.acl & tokens]
-    st.caption(f"{len(docs)} documents searchable · 可检索文档 {len(docs)} 篇")
-    query = st.text_input("Search · 搜索", placeholder="e.g. 年假有几天 / expense claim deadline")
-    if not query.strip():
-        return
-    hits = kb.searcher().search(query.strip(), principal)
-    if not hits:
-        st.info("No results in the knowledge base. · 知识库中没有找到结果。")
-        return
-    for rank, hit in enumerate(hits, start=1):
-        c = hit.chunk
-        with st.container(border=True):
-            st.markdown(f"**{rank}. {c.title or c.path}** — `{location(c)}`")
-            st.markdown(highlight(c.text, query), unsafe_allow_html=False)
+    pages = [
+        st.Page("screens/ask.py", title=ctx.t("page_ask"), icon=":material/forum:", default=True),
+        st.Page("screens/search.py", title=ctx.t("page_search"), icon=":material/search:"),
+    ]
+    if ctx.identity.has(CONTENT_OWNER):
+        pages.append(st.Page("screens/library.py", title=ctx.t("page_library"),
+                             icon=":material/folder_managed:"))
+    if ctx.identity.has(ADMIN):
+        pages.append(st.Page("screens/insights.py", title=ctx.t("page_insights"),
+                             icon=":material/monitoring:"))
+    st.navigation(pages).run()
 
 
 main()

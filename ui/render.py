@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from kb.types import Chunk
@@ -35,3 +36,28 @@ def highlight(text: str, query: str, limit: int = 400) -> str:
         return out
     pattern = re.compile("|".join(re.escape(escape_md(t)) for t in terms), re.IGNORECASE)
     return pattern.sub(lambda m: f"**{m.group(0)}**", out)
+
+
+_CITE = re.compile(r"\\\[(\d+)\\\]")
+
+
+def answer_markdown(text: str) -> str:
+    """An answer as Markdown: document text escaped (it is data, never markup), `[n]` in bold."""
+    return _CITE.sub(r"**[\1]**", escape_md(text))
+
+
+def passage_html(before: str, quote: str, after: str) -> str:
+    """The quoted passage highlighted inside its surrounding text; everything escaped."""
+    body = (f"{html.escape(before)}<mark class='kb-quote'>{html.escape(quote)}</mark>"
+            f"{html.escape(after)}")
+    return (f"<div class='kb-passage' style='white-space:pre-wrap;line-height:1.6'>{body}</div>")
+
+
+def marked_html(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` escaped, with the given spans in <mark>."""
+    out, pos = [], 0
+    for s, e in spans:
+        out += [html.escape(text[pos:s]), "<mark>", html.escape(text[s:e]), "</mark>"]
+        pos = e
+    out.append(html.escape(text[pos:]))
+    return "".join(out)

@@ -1,0 +1,84 @@
+"""How well the retrieved passages cover a question: the numbers the refusal decision and the
+extractive answerer both read.
+
+A question's key terms are its content terms (retriever/tokens.py: jieba words, stemmed English),
+each weighted by its inverse document frequency among the chunks the asker may read, so that
+"employees" counts for little and a name for a lot. Coverage is the weighted share of the key
+terms found in a text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from assistant.passages import Passage, Sentence
+
+# (terms) -> {term: idf}; terms the index does not know are absent (they match nothing).
+TermWeights = Callable[[Sequence[str]], Mapping[str, float]]
+
+FEATURES = ("keyword", "dense", "agreement", "sentence_coverage", "passage_coverage")
+UNKNOWN_TERM_WEIGHT = 1.0  # a term no readable chunk contains still counts when it is missing
+
+
+@dataclass(frozen=True)
+class Scored:
+    passage: Passage
+    sentence: Sentence
+    score: float
+    coverage: float
+
+
+class Evidence:
+    def __init__(self, terms: Sequence[str], weights: Mapping[str, float],
+                 passages: Sequence[Passage], lang: str = "") -> None:
+        self.lang = lang  # the question's, 'zh' or 'en' ('' = unknown)
+        self.terms = list(terms)
+        self.weights = {t: float(weights.get(t, UNKNOWN_TERM_WEIGHT)) or UNKNOWN_TERM_WEIGHT
+                        for t in self.terms}
+        self.total = sum(self.weights.values())
+        self.passages = list(passages)
+
+    def coverage(self, terms: frozenset[str]) -> float:
+        if not self.total:
+            return 0.0
+        return sum(w for t, w in self.weights.items() if t in terms) / self.total
+
+    def sentences(self, rank_penalty: float = 0.03, passage_weight: float = 0.25) -> list[Scored]:
+        """Every quotable sentence of the passages, best first: the coverage of the key terms by
+        the sentence together with its document's title and section (which name the subject the
+        sentence may only refer to), plus part of its whole passage's coverage, minus a little
+        per retrieval rank."""
+        out = []
+        for p in self.passages:
+            pc = self.coverage(p.terms)
+            for s in p.sentences:
+                if not p.quotable(s):
+                    continue
+                sc = self.coverage(s.terms | p.context_terms)
+                out.append(Scored(p, s, sc + passage_weight * pc - rank_penalty * (p.n - 1), sc))
+        out.sort(key=lambda x: (-x.score, x.passage.n, x.sentence.start))
+        return out
+
+    @property
+    def crosslang(self) -> bool:
+        """The best passage is in the other language: no key term can match it, so coverage
+        says nothing (retriever/hybrid.py ranks such passages on dense evidence alone)."""
+        if not self.passages or not self.lang:
+            return False
+        return self.passages[0].chunk.lang in ("zh", "en") and \
+            self.passages[0].chunk.lang != self.lang
+
+    def features(self) -> dict[str, float]:
+        """The candidate features of the refusal decision (FEATURES), each in [0, 1]."""
+        hits = [p.hit for p in self.passages]
+        kw = max((h.signals.get("keyword", 0.0) for h in hits), default=0.0)
+        dense = max((h.signals.get("dense", 0.0) for h in hits), default=0.0)
+        best_kw = min(hits, key=lambda h: h.signals.get("keyword_rank", 1e9), default=None)
+        agreement = 0.0
+        if best_kw is not None and "keyword_rank" in best_kw.signals:
+            agreement = 1.0 / best_kw.signals.get("dense_rank", float("inf"))
+        sentence = max((self.coverage(s.terms | p.context_terms) for p in self.passages
+                        for s in p.sentences if p.quotable(s)), default=0.0)
+        passage = max((self.coverage(p.terms) for p in self.passages), default=0.0)
+        return {"keyword": kw, "dense": dense, "agreement": agreement,
+                "sentence_coverage": sentence, "passage_coverage": passage}

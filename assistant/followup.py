@@ -1,0 +1,73 @@
+"""Follow-up questions ("and for managers?", "那经理呢？") made standalone before retrieval.
+
+With a chat model the conversation is rewritten by it (assistant/prompts.py). Without one, a
+question that looks like a follow-up (a follow-up opener, or too few content terms to stand on
+its own) gets the key words of the previous question that it lacks appended, so that retrieval
+sees the subject again."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from assistant.prompts import rewrite_messages
+from kb.types import Turn
+from retriever.stopwords import STOPWORDS
+from retriever.tokens import is_cjk, query_terms
+
+log = logging.getLogger(__name__)
+
+_OPENERS = re.compile(
+    r"^\s*(?:and|also|but|what about|how about|what if|and what about|same for|then)\b"
+    r"|^\s*(?:那|那么|还有|另外|如果是|换成|对于|那如果)|呢\s*[？?]?\s*$",
+    re.IGNORECASE,
+)
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*|\d+")
+MIN_TERMS = 3  # a question with fewer content terms rarely stands alone
+
+
+def looks_like_follow_up(question: str) -> bool:
+    return bool(_OPENERS.search(question)) or len(query_terms(question)) < MIN_TERMS
+
+
+def carry_over(question: str, previous: str) -> str:
+    """The question plus the content words of `previous` it does not already have."""
+    have = set(query_terms(question))
+    words = []
+    if is_cjk(previous):
+        import jieba  # initialised by query_terms above
+
+        candidates = [w for w in jieba.lcut(previous) if w.strip()]
+    else:
+        candidates = _LATIN.findall(previous)
+    for w in candidates:
+        if w.lower() in STOPWORDS or not query_terms(w):
+            continue
+        if not set(query_terms(w)) <= have:
+            words.append(w)
+            have |= set(query_terms(w))
+    if not words:
+        return question
+    sep = "" if is_cjk(question) and is_cjk(previous) else " "
+    return f"{question.strip()}{sep}{sep.join(words) if sep else ''.join(words)}"
+
+
+class FollowUps:
+    def __init__(self, model=None, turns: int = 3) -> None:
+        self.model = model  # a BaseChatModel, or None for the carry-over rule
+        self.turns = turns
+
+    def standalone(self, question: str, history: Sequence[Turn]) -> str:
+        if not history:
+            return question
+        if self.model is not None:
+            recent = [(t.question, t.answer) for t in history[-self.turns:]]
+            messages = rewrite_messages(question, recent)
+            log.debug("rewrite prompt: %s", messages)
+            text = str(self.model.invoke(messages).content).strip().splitlines()
+            rewritten = text[0].strip() if text else ""
+            return rewritten or question
+        if not looks_like_follow_up(question):
+            return question
+        return carry_over(question, history[-1].question)

@@ -1,0 +1,114 @@
+"""The passages an answer may cite: the top hits, numbered from 1, split into sentences with
+exact offsets. Sentences that read as instructions to an assistant are marked: they are data,
+never evidence for an answer and never quoted."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from ingest.chunking import sentence_spans
+from kb.types import Hit
+from retriever.tokens import normalize, query_terms
+
+# Phrases that address a model rather than a reader ("prompt injection"), zh + en.
+INSTRUCTION = re.compile(
+    r"ignore (?:all |any |the )?(?:previous|prior|above|earlier) (?:instructions|prompts?|rules)"
+    r"|disregard (?:all |any |the )?(?:previous|prior|above) |system prompt"
+    r"|you are now |as an ai (?:language )?model"
+    r"|忽略(?:之前|以上|上述|前面|所有)|无视(?:之前|以上|上述|前面|所有)|系统提示|提示词",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int  # offset in the chunk's text
+    end: int
+    text: str
+    instruction: bool
+
+    @cached_property
+    def terms(self) -> frozenset[str]:
+        return frozenset(query_terms(self.text))
+
+
+@dataclass(frozen=True)
+class Passage:
+    n: int  # 1-based, as cited
+    hit: Hit
+
+    @property
+    def chunk(self):
+        return self.hit.chunk
+
+    @cached_property
+    def sentences(self) -> tuple[Sentence, ...]:
+        """Whole sentences: the chunker's spans, rejoined where it cut after a semicolon or an
+        abbreviation ("Op. 10", "the U.S. Army"), so that a quote is a full statement."""
+        text = self.chunk.text
+        spans: list[list[int]] = []
+        for start, end in sentence_spans(text, 0, len(text)):
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if end <= start:
+                continue
+            if spans and _continues(text[spans[-1][0]:spans[-1][1]], text[start:end],
+                                    text[spans[-1][1]:start]):
+                spans[-1][1] = end
+            else:
+                spans.append([start, end])
+        return tuple(Sentence(a, b, text[a:b], bool(INSTRUCTION.search(text[a:b])))
+                     for a, b in spans)
+
+    @cached_property
+    def context_terms(self) -> frozenset[str]:
+        """Terms of the document's title and the passage's section: the subject a sentence of
+        the passage may leave unsaid ("It flowers in May" under the title "Bluebell")."""
+        return frozenset(query_terms(f"{self.chunk.title}\n{self.chunk.section}"))
+
+    def quotable(self, s: Sentence) -> bool:
+        """Not an instruction to a model, and more than a repeat of the title or section."""
+        return not s.instruction and not s.terms <= self.context_terms
+
+    @cached_property
+    def terms(self) -> frozenset[str]:
+        """Content terms of the passage, its title and section (what a sentence may draw on)."""
+        c = self.chunk
+        return frozenset(query_terms(f"{c.title}\n{c.section}\n{c.text}"))
+
+    @cached_property
+    def normalized(self) -> str:
+        return _squash(self.chunk.text)
+
+
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s(])(?:[A-Z]|(?:[A-Za-z]\.)+[A-Za-z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Op|No|Nos|vs|etc|"
+    r"Inc|Ltd|Co|Corp|Gen|Gov|Sen|Rep|Rev|Prof|Mt|Ft|Sept?|approx|ca|cf)\.$")
+
+
+def _continues(prev: str, nxt: str, gap: str) -> bool:
+    """Whether `nxt` continues the sentence `prev` on the same line."""
+    if "\n" in gap:
+        return False
+    if prev.endswith((";", "；")):
+        return True
+    if prev.endswith("."):
+        return bool(_ABBREVIATION.search(prev)) or nxt[:1].islower() or nxt[:1].isdigit()
+    return False
+
+
+def numbered(hits, k: int) -> list[Passage]:
+    return [Passage(i, h) for i, h in enumerate(list(hits)[:k], start=1)]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", normalize(text))
+
+
+def squash(text: str) -> str:
+    """NFKC, lower case, no whitespace: how quotes are compared with passages."""
+    return _squash(text)

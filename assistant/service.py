@@ -1,0 +1,136 @@
+"""The assistant: follow-up rewrite -> retrieval (as the asker) -> refusal decision -> answer
+(extractive or a chat model, streamed) -> citation verification -> one final Answer."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+from assistant.evidence import Evidence
+from assistant.followup import FollowUps
+from assistant.language import FRAMING, NOT_FOUND, question_lang
+from assistant.passages import numbered
+from assistant.prompts import NOT_FOUND_TOKEN
+from assistant.refusal import RefusalModel
+from assistant.verify import verify
+from kb.types import Answer, AnswerEvent, Hit, Principal, Turn
+from retriever.tokens import query_terms
+
+log = logging.getLogger(__name__)
+
+class AnswererFailed(RuntimeError):
+    """The chat model could not be reached or failed mid-answer (the message says which)."""
+
+
+# (terms, principal) -> {term: idf among the chunks the principal may read}
+TermWeights = Callable[[Sequence[str], Principal], Mapping[str, float]]
+
+
+class Assistant:
+    """`ask()` and `stream()` are the whole interface (the page and `kb ask` use nothing else).
+    Hits only ever come from `searcher.search(..., principal)`, so an answer, a refusal and its
+    timings are built from documents the asker may read and nothing else."""
+
+    def __init__(self, searcher, answerer, refusal: RefusalModel, *, keep: float = 0.95,
+                 answer_k: int = 5, search_k: int = 10, min_overlap: float = 0.6,
+                 term_weights: TermWeights | None = None,
+                 followups: FollowUps | None = None) -> None:
+        self.searcher = searcher
+        self.answerer = answerer
+        self.refusal = refusal
+        self.keep = keep
+        self.answer_k = answer_k
+        self.search_k = max(search_k, answer_k)
+        self.min_overlap = min_overlap
+        self.term_weights = term_weights
+        self.followups = followups or FollowUps()
+
+    def ask(self, question: str, principal: Principal, history: Sequence[Turn] = ()) -> Answer:
+        final = None
+        for event in self.stream(question, principal, history):
+            if event.kind == "answer":
+                final = event.answer
+        assert final is not None
+        return final
+
+    def stream(self, question: str, principal: Principal,
+               history: Sequence[Turn] = ()) -> Iterator[AnswerEvent]:
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        lang = question_lang(question)
+        if not question.strip():
+            yield AnswerEvent("hits")
+            yield AnswerEvent("answer", answer=_refusal(lang, "no_question", (), timings, t0,
+                                                               question))
+            return
+
+        t = time.perf_counter()
+        standalone = self.followups.standalone(question, history)
+        timings["rewrite_ms"] = _ms(t)
+        t = time.perf_counter()
+        hits = tuple(self.searcher.search(standalone, principal, k=self.search_k))
+        timings["search_ms"] = _ms(t)
+        yield AnswerEvent("hits", hits=hits)
+
+        t = time.perf_counter()
+        evidence = self.evidence(standalone, principal, hits)
+        passages = evidence.passages
+        model = self.refusal.crosslang if evidence.crosslang and self.refusal.crosslang \
+            else self.refusal
+        decision = model.decide(evidence.features(), self.keep, lang)
+        timings["refusal_ms"] = _ms(t)
+        log.debug("refusal decision %s for %r", decision, standalone)
+        if not passages or not decision.answer:
+            yield AnswerEvent("answer", answer=_refusal(lang, "not_found", hits, timings, t0,
+                                                        standalone))
+            return
+
+        t = time.perf_counter()
+        draft = []
+        try:
+            for piece in self.answerer.stream(standalone, passages, evidence, lang):
+                draft.append(piece)
+                yield AnswerEvent("delta", text=piece)
+        except Exception as exc:  # a chat server down, a timeout, a bad reply
+            log.warning("answerer failed: %s", exc)
+            raise AnswererFailed(f"the answer model failed: {type(exc).__name__}: {exc}") from exc
+        raw = "".join(draft)
+        timings["answer_ms"] = _ms(t)
+        if NOT_FOUND_TOKEN in raw or not raw.strip():
+            yield AnswerEvent("answer", answer=_refusal(lang, "not_found", hits, timings, t0,
+                                                        standalone))
+            return
+
+        t = time.perf_counter()
+        checked = verify(raw, passages, exempt=FRAMING.values(), min_overlap=self.min_overlap,
+                         joiner="" if lang == "zh" else " ")
+        timings["verify_ms"] = _ms(t)
+        if checked.removed:
+            log.info("verification removed %d unsupported sentence(s)", len(checked.removed))
+        if not checked.supported:
+            yield AnswerEvent("answer", answer=_refusal(lang, "unsupported", hits, timings, t0,
+                                                        standalone))
+            return
+        timings["total_ms"] = _ms(t0)
+        yield AnswerEvent("answer", answer=Answer(
+            text=checked.text, citations=checked.citations, refused=False, reason="",
+            hits=hits, timings=timings, standalone_question=standalone))
+
+
+    def evidence(self, question: str, principal: Principal, hits: Sequence[Hit]) -> Evidence:
+        """What the refusal decision and the answerer read: the top `answer_k` hits as numbered
+        passages, and the question's key terms weighted among the chunks `principal` may read."""
+        terms = query_terms(question)
+        weights = self.term_weights(terms, principal) if self.term_weights and terms else {}
+        return Evidence(terms, weights, numbered(hits, self.answer_k), question_lang(question))
+
+
+def _refusal(lang: str, reason: str, hits, timings: dict, t0: float, standalone: str) -> Answer:
+    timings["total_ms"] = _ms(t0)
+    return Answer(text=NOT_FOUND[lang], citations=(), refused=True, reason=reason,
+                  hits=tuple(hits), timings=timings, standalone_question=standalone)
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000.0

@@ -1,0 +1,165 @@
+"""Citation verification, run on every answer before anyone sees it.
+
+The answer is cut into units: a line that is one quote followed by citations (`"…" [2]`), or
+else the sentences of a line (ingest/chunking.py's splitter; a fragment made only of citations
+belongs to the sentence before it). A unit stays only if a passage it cites supports it:
+
+- a quoted text must occur in the passage (exactly, or equal after NFKC, lower case and
+  whitespace removal), outside any sentence that reads as an instruction to a model;
+- an unquoted sentence must share at least `min_overlap` of its content terms with the passage
+  (its non-instruction sentences, title and section), and every number in it must occur there.
+
+Citation numbers that name no passage are dropped, as are citations of passages that do not
+support the unit. The kept units cite their evidence as [1], [2], ... in order of first
+appearance; each citation is one exact span of a passage (the quote, or the passage sentence
+that overlaps the unit most). A fixed framing sentence may stay without a citation, but it does
+not count as an answer: when no unit is supported the caller refuses with reason `unsupported`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from assistant.passages import Passage, squash
+from kb.types import Citation
+from retriever.tokens import query_terms
+
+_CITES = r"(?:\[\s*\d+(?:\s*[,，、]\s*\d+)*\s*\]\s*)+"
+CITATION = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")
+QUOTE_LINE = re.compile(
+    rf"^\s*[“\"「『](?P<quote>.+)[”\"」』]\s*(?P<cites>{_CITES})[.。]?\s*$")
+LEADING_CITES = re.compile(rf"^\s*{_CITES}[.。,，;；]?\s*")
+QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』]{4,})[”\"」』]")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass
+class Unit:
+    line: int
+    text: str  # without citation markers
+    cited: list[int]
+    quote: str = ""  # set for a quote line
+    body: str = ""  # a quote line as written, quotation marks included
+
+
+@dataclass(frozen=True)
+class Verified:
+    text: str
+    citations: tuple[Citation, ...]
+    supported: int  # units kept because a passage supports them
+    removed: tuple[str, ...]  # the units dropped, for logs and tests
+
+
+def units(answer: str) -> list[Unit]:
+    from ingest.chunking import sentence_spans
+
+    out: list[Unit] = []
+    for i, line in enumerate(answer.splitlines()):
+        if not line.strip():
+            continue
+        m = QUOTE_LINE.match(line)
+        if m:
+            out.append(Unit(i, m.group("quote"), _numbers(m.group("cites")), m.group("quote"),
+                            line[:m.start("cites")].strip()))
+            continue
+        for start, end in sentence_spans(line, 0, len(line)):
+            piece = line[start:end]
+            if not piece.strip():
+                continue
+            lead = LEADING_CITES.match(piece)
+            if lead and out and out[-1].line == i:  # "... leave. [1] They ..." : [1] is before
+                out[-1].cited.extend(_numbers(lead.group()))
+                piece = piece[lead.end():]
+                if not piece.strip():
+                    continue
+            text = re.sub(r"\s+([.。,，;；!?！？])", r"\1", CITATION.sub("", piece)).strip()
+            out.append(Unit(i, text, _numbers(piece)))
+    return out
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for m in CITATION.finditer(text) for n in re.split(r"[,，、\s]+", m.group(1))
+            if n]
+
+
+def support(unit: Unit, p: Passage, min_overlap: float) -> tuple[int, int] | None:
+    """The span of `p`'s text (chunk offsets) supporting the unit, or None."""
+    evidence = [s for s in p.sentences if not s.instruction]
+    if not evidence:
+        return None
+    quotes = [unit.quote] if unit.quote else QUOTED.findall(unit.text)
+    if quotes:
+        spans = [_find(q, p) for q in quotes]
+        if any(s is None for s in spans):
+            return None
+        return min(s[0] for s in spans), max(s[1] for s in spans)  # type: ignore[index]
+    terms = set(query_terms(unit.text))
+    if not terms:
+        return None
+    allowed = set(query_terms(f"{p.chunk.title}\n{p.chunk.section}"))
+    for s in evidence:
+        allowed |= s.terms
+    if len(terms & allowed) / len(terms) < min_overlap:
+        return None
+    text = squash(" ".join(s.text for s in evidence))
+    if any(squash(n) not in text for n in NUMBER.findall(unit.text)):
+        return None
+    best = max(evidence, key=lambda s: (len(terms & s.terms), -s.start))
+    return best.start, best.end
+
+
+def _find(quote: str, p: Passage) -> tuple[int, int] | None:
+    text = p.chunk.text
+    at = text.find(quote.strip())
+    if at >= 0:
+        span = (at, at + len(quote.strip()))
+    else:  # equal up to case, width and whitespace: cite the sentences it falls in
+        q = squash(quote)
+        if not q or q not in p.normalized:
+            return None
+        span = next(((s.start, s.end) for s in p.sentences if q in squash(s.text)), None)
+        if span is None:
+            return None
+    if any(s.instruction and s.start < span[1] and span[0] < s.end for s in p.sentences):
+        return None
+    return span
+
+
+def verify(answer: str, passages: Sequence[Passage], exempt: Iterable[str] = (),
+           min_overlap: float = 0.6, joiner: str = " ") -> Verified:
+    by_n = {p.n: p for p in passages}
+    exempt_keys = {squash(e) for e in exempt}
+    numbering: dict[tuple[int, int, int], int] = {}
+    citations: list[Citation] = []
+    lines: dict[int, list[str]] = {}
+    removed: list[str] = []
+    supported = 0
+    for u in units(answer):
+        if not u.cited and squash(u.text) in exempt_keys:
+            lines.setdefault(u.line, []).append(u.text)
+            continue
+        marks = []
+        for n in dict.fromkeys(u.cited):
+            p = by_n.get(n)
+            span = support(u, p, min_overlap) if p is not None else None
+            if span is None:
+                continue
+            key = (p.n, *span)
+            if key not in numbering:
+                numbering[key] = len(numbering) + 1
+                c = p.chunk
+                citations.append(Citation(
+                    n=numbering[key], doc_id=c.doc_id, path=c.path, page=c.page,
+                    char_start=c.char_start + span[0], char_end=c.char_start + span[1],
+                    quote=c.text[span[0]:span[1]], section=c.section))
+            marks.append(f"[{numbering[key]}]")
+        if not marks:
+            removed.append(u.text)
+            continue
+        supported += 1
+        body = u.body or u.text
+        lines.setdefault(u.line, []).append(f"{body} {''.join(marks)}")
+    text = "\n".join(joiner.join(parts) for _, parts in sorted(lines.items()))
+    return Verified(text if supported else "", tuple(citations), supported, tuple(removed))

@@ -1,0 +1,155 @@
+"""Who is using the page, and what they may do: one Identity per request, from settings.
+
+Three modes (`KB_AUTH`):
+- `none`: one local user (`KB_LOCAL_USER`, `KB_LOCAL_GROUPS`) holding every role; for trying the
+  product on one's own machine.
+- `header`: a reverse proxy that authenticated the user sets `X-Forwarded-User` and
+  `X-Forwarded-Groups` (names are settings). Only in this mode are these headers read; the proxy
+  must drop any copies the client sent, and the page must be reachable only through the proxy.
+- `oidc`: Streamlit's built-in OpenID Connect login (`st.login`); groups come from a claim.
+
+Roles come from groups: `KB_CONTENT_OWNER_GROUPS` -> content-owner, `KB_ADMIN_GROUPS` -> admin
+(which implies content-owner). Access to documents always goes through `Identity.principal`.
+"""
+
+from __future__ import annotations
+
+import secrets as _secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kb.config import Settings
+from kb.types import Principal
+
+CONTENT_OWNER = "content-owner"
+ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A signed-in user (principal is None when nobody is signed in)."""
+
+    principal: Principal | None
+    roles: frozenset[str] = frozenset()
+    name: str = ""
+
+    @property
+    def signed_in(self) -> bool:
+        return self.principal is not None
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+ANONYMOUS = Identity(None)
+
+
+def split_groups(value: object) -> frozenset[str]:
+    """Groups from a header value ("a, b") or a claim (a list or a string)."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        items: Iterable[Any] = value.replace(";", ",").split(",")
+    elif isinstance(value, Iterable):
+        items = value
+    else:
+        items = [value]
+    return frozenset(str(g).strip() for g in items if str(g).strip())
+
+
+def roles_for(groups: Iterable[str], settings: Settings) -> frozenset[str]:
+    groups = set(groups)
+    roles = set()
+    if groups & set(settings.admin_groups):
+        roles.update({ADMIN, CONTENT_OWNER})
+    if groups & set(settings.content_owner_groups):
+        roles.add(CONTENT_OWNER)
+    return frozenset(roles)
+
+
+def _identity(user: str, groups: frozenset[str], settings: Settings, name: str = "") -> Identity:
+    return Identity(Principal(user, groups), roles_for(groups, settings), name or user)
+
+
+def local_identity(settings: Settings) -> Identity:
+    groups = frozenset(settings.local_groups)
+    return Identity(Principal(settings.local_user, groups), frozenset({ADMIN, CONTENT_OWNER}),
+                    settings.local_user)
+
+
+def header_identity(settings: Settings, headers: Mapping[str, str]) -> Identity:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    user = (lowered.get(settings.user_header.lower()) or "").strip()
+    if not user:
+        return ANONYMOUS
+    return _identity(user, split_groups(lowered.get(settings.groups_header.lower())), settings)
+
+
+def oidc_identity(settings: Settings, claims: Mapping[str, Any]) -> Identity:
+    if not claims.get("is_logged_in"):
+        return ANONYMOUS
+    user = str(claims.get("email") or claims.get("preferred_username") or claims.get("sub") or "")
+    if not user:
+        return ANONYMOUS
+    groups = split_groups(claims.get(settings.oidc_groups_claim))
+    return _identity(user, groups, settings, str(claims.get("name") or user))
+
+
+def resolve(settings: Settings, headers: Mapping[str, str], claims: Mapping[str, Any]) -> Identity:
+    """The identity of one request. Headers count only in `header` mode, claims only in `oidc`."""
+    if settings.auth == "header":
+        return header_identity(settings, headers)
+    if settings.auth == "oidc":
+        return oidc_identity(settings, claims)
+    return local_identity(settings)
+
+
+# ------------------------------------------------------------------ Streamlit's [auth] secrets
+def redirect_uri(settings: Settings) -> str:
+    return settings.oidc_redirect_uri or (
+        f"http://{settings.serve_address}:{settings.serve_port}/oauth2callback")
+
+
+def cookie_secret(settings: Settings) -> str:
+    """The configured secret, or one generated once and kept (0600) in the home directory."""
+    if settings.oidc_cookie_secret:
+        return settings.oidc_cookie_secret
+    path = Path(settings.home) / "cookie_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_secrets.token_urlsafe(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def streamlit_secrets(settings: Settings) -> str:
+    """The `[auth]` section of a Streamlit secrets.toml for `oidc` mode."""
+    missing = [n for n in ("oidc_issuer", "oidc_client_id", "oidc_client_secret")
+               if not getattr(settings, n)]
+    if missing:
+        raise ValueError("KB_AUTH=oidc needs " + ", ".join(f"KB_{n.upper()}" for n in missing))
+    metadata = settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration"
+    lines = [
+        "[auth]",
+        f"redirect_uri = {_toml_str(redirect_uri(settings))}",
+        f"cookie_secret = {_toml_str(cookie_secret(settings))}",
+        f"client_id = {_toml_str(settings.oidc_client_id)}",
+        f"client_secret = {_toml_str(settings.oidc_client_secret)}",
+        f"server_metadata_url = {_toml_str(metadata)}",
+        'client_kwargs = { scope = "openid profile email" }',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_streamlit_secrets(settings: Settings) -> Path:
+    path = Path(settings.home) / "streamlit" / "secrets.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(streamlit_secrets(settings), encoding="utf-8")
+    path.chmod(0o600)
+    return path

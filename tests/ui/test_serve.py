@@ -1,0 +1,48 @@
+"""`kb serve`: the Streamlit command it runs (no usage statistics, the configured address)."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+
+from typer.testing import CliRunner
+
+from kb.cli import app
+
+
+def run_serve(monkeypatch, *args, **env):
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env=None: calls.append((cmd, env)) or 0)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    result = CliRunner().invoke(app, ["serve", *args])
+    return result, calls
+
+
+def flag(cmd, name):
+    return cmd[cmd.index(name) + 1]
+
+
+def test_serve_binds_the_configured_address_without_usage_stats(monkeypatch, tmp_path):
+    result, [(cmd, env)] = run_serve(monkeypatch, KB_HOME=str(tmp_path),
+                                     KB_SERVE_ADDRESS="10.0.0.5", KB_SERVE_PORT="8600")
+    assert result.exit_code == 0
+    assert flag(cmd, "--server.address") == "10.0.0.5" and flag(cmd, "--server.port") == "8600"
+    assert flag(cmd, "--browser.gatherUsageStats") == "false"
+    assert flag(cmd, "--server.headless") == "true" and "--secrets.files" not in cmd
+    result, [(cmd, _)] = run_serve(monkeypatch, "--port", "9000", "--address", "127.0.0.1")
+    assert flag(cmd, "--server.port") == "9000" and flag(cmd, "--server.address") == "127.0.0.1"
+
+
+def test_serve_writes_the_oidc_secrets(monkeypatch, tmp_path):
+    result, [(cmd, _)] = run_serve(
+        monkeypatch, KB_HOME=str(tmp_path), KB_AUTH="oidc", KB_OIDC_ISSUER="http://127.0.0.1:9",
+        KB_OIDC_CLIENT_ID="kb", KB_OIDC_CLIENT_SECRET="s")
+    assert result.exit_code == 0
+    auth = tomllib.loads(open(flag(cmd, "--secrets.files"), encoding="utf-8").read())["auth"]
+    assert auth["client_id"] == "kb" and auth["redirect_uri"].endswith(":8501/oauth2callback")
+
+
+def test_serve_refuses_oidc_without_a_client(monkeypatch, tmp_path):
+    result, calls = run_serve(monkeypatch, KB_HOME=str(tmp_path), KB_AUTH="oidc")
+    assert result.exit_code == 2 and calls == [] and "KB_OIDC_CLIENT_ID" in result.output

@@ -1,0 +1,111 @@
+"""Library (content owners): ingested folders and files with status, re-ingest with progress,
+upload, remove, and who can read each folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import streamlit as st
+
+from ingest.pipeline import IngestLocked
+from kb.auth import CONTENT_OWNER
+from ui.i18n import error_words
+from ui.passages import folder_groups, safe_subfolder, status_of
+from ui.state import Context
+
+
+def page(ctx: Context) -> None:
+    if not ctx.identity.has(CONTENT_OWNER):
+        st.error(ctx.t("not_allowed", role=CONTENT_OWNER))
+        return
+    manifest = ctx.app.manifest
+    docs = manifest.docs()
+    roots = sorted({d.root for d in docs})
+    if "kb-ingest-summary" in st.session_state:
+        st.success(st.session_state.pop("kb-ingest-summary"), icon=":material/task_alt:")
+    if not roots:
+        st.info(ctx.t("no_roots"))
+        return
+    pending = set(manifest.pending())
+    tabs = st.tabs([os.path.basename(r) or r for r in roots])
+    for i, (root, tab) in enumerate(zip(roots, tabs)):
+        with tab:
+            _root(ctx, i, root, [d for d in docs if d.root == root], pending)
+
+
+def _when(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else ""
+
+
+def _root(ctx: Context, i: int, root: str, docs, pending: set[str]) -> None:
+    st.caption(root)
+    rows = [{ctx.t("col_path"): d.path,
+             ctx.t("col_status"): ctx.t(f"status_{status_of(d, pending)}"),
+             ctx.t("col_chunks"): d.chunks,
+             ctx.t("col_ingested"): _when(d.ingested_at),
+             ctx.t("col_error"): error_words(d.error_code, d.error, ctx.lang) if d.error_code else "",
+             ctx.t("col_groups"): ", ".join(g.removeprefix("group:") for g in sorted(d.acl))}
+            for d in docs]
+    st.dataframe(rows, hide_index=True, width="stretch", key=f"kb-files-{i}")
+    if st.button(ctx.t("reingest"), key=f"kb-reingest-{i}", icon=":material/sync:"):
+        _ingest(ctx, [root], root)
+    with st.expander(ctx.t("upload")):
+        files = st.file_uploader(ctx.t("upload"), accept_multiple_files=True, key=f"kb-up-{i}",
+                                 label_visibility="collapsed")
+        sub = st.text_input(ctx.t("upload_subfolder"), key=f"kb-up-sub-{i}")
+        if st.button(ctx.t("upload_button"), key=f"kb-up-go-{i}", disabled=not files):
+            target = safe_subfolder(root, sub)
+            if target is None:
+                st.error(ctx.t("upload_bad_folder"))
+            else:
+                target.mkdir(parents=True, exist_ok=True)
+                written = []
+                for f in files:
+                    path = target / os.path.basename(f.name)
+                    path.write_bytes(f.getvalue())
+                    written.append(str(path))
+                _ingest(ctx, written, root)
+    with st.expander(ctx.t("remove")):
+        paths = [d.path for d in docs]
+        pick = st.selectbox(ctx.t("remove_pick"), paths, index=None, key=f"kb-rm-pick-{i}")
+        on_disk = st.checkbox(ctx.t("remove_file_too"), key=f"kb-rm-disk-{i}")
+        if st.button(ctx.t("remove_button"), key=f"kb-rm-go-{i}", disabled=pick is None):
+            _remove(ctx, root, pick, on_disk)
+    st.subheader(ctx.t("folder_groups"))
+    st.dataframe([{ctx.t("col_folder"): folder, ctx.t("col_groups"): ", ".join(
+        ctx.t("everyone") if g == "public" else g for g in groups)}
+        for folder, groups in folder_groups(docs).items()], hide_index=True,
+        width="stretch", key=f"kb-groups-{i}")
+
+
+def _ingest(ctx: Context, paths: list[str], label: str) -> None:
+    bar = st.progress(0.0, text=ctx.t("reingest_running", path=label))
+
+    def progress(phase: str, done: int, total: int, path: str) -> None:
+        bar.progress(done / total if total else 1.0, text=f"{done}/{total} · {path}")
+
+    try:
+        report = ctx.app.ingestor().run(paths, progress=progress)
+    except IngestLocked:
+        st.error(ctx.t("ingest_busy"))
+        return
+    bar.progress(1.0, text=ctx.t("reingest_running", path=label))
+    st.session_state["kb-ingest-summary"] = ctx.t(
+        "reingest_done", seconds=report.seconds, added=report.added, updated=report.updated,
+        unchanged=report.unchanged, deleted=report.deleted, failed=len(report.failed),
+        chunks=report.chunks)
+    st.rerun()
+
+
+def _remove(ctx: Context, root: str, rel: str, on_disk: bool) -> None:
+    path = os.path.join(root, rel)
+    try:
+        ctx.app.ingestor().delete_path(path)
+    except IngestLocked:
+        st.error(ctx.t("ingest_busy"))
+        return
+    if on_disk and os.path.isfile(path):
+        os.remove(path)
+    st.session_state["kb-ingest-summary"] = ctx.t("removed", path=rel)
+    st.rerun()
