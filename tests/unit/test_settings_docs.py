@@ -1,0 +1,23 @@
+"""README's settings table and .env.example are written from Settings and kept current."""
+
+from __future__ import annotations
+
+from kb import settings_docs
+from kb.config import Settings
+from tests.conftest import REPO
+
+
+def test_env_example_is_current():
+    assert (REPO / ".env.example").read_text("utf-8") == settings_docs.env_example(), \
+        "run: python -m kb.settings_docs"
+
+
+def test_readme_table_is_current():
+    text = (REPO / "README.md").read_text("utf-8")
+    assert settings_docs.readme(text) == text, "run: python -m kb.settings_docs"
+
+
+def test_every_setting_has_a_section_and_a_description():
+    sections = settings_docs.sections()
+    assert list(sections) == list(Settings.model_fields)
+    assert all(Settings.model_fields[n].description for n in sections)
