@@ -1,7 +1,6 @@
-"""The deployment files stay true to the code: .env.example lists every setting with its
-default, docker-compose.yml has the services a deployment needs (validated by Debian's
-`docker-compose config` where it is installed, structurally always), the Dockerfile serves the
-page."""
+"""The deployment files stay true to the code: docker-compose.yml has the services a deployment
+needs (validated by Debian's `docker-compose config` where it is installed, structurally always),
+the Dockerfile serves the page. (.env.example: tests/unit/test_settings_docs.py.)"""
 
 from __future__ import annotations
 
@@ -16,27 +15,6 @@ from kb.config import Settings
 from tests.conftest import REPO
 
 COMPOSE = REPO / "docker-compose.yml"
-
-
-def env_example() -> dict[str, str]:
-    out = {}
-    for line in (REPO / ".env.example").read_text("utf-8").splitlines():
-        m = re.match(r"([A-Z][A-Z0-9_]*)=(.*)$", line)
-        if m:
-            out[m.group(1)] = m.group(2)
-    return out
-
-
-def test_env_example_lists_every_setting_and_nothing_else():
-    names = {k for k in env_example() if k.startswith("KB_")}
-    assert names == {f"KB_{n.upper()}" for n in Settings.model_fields}
-
-
-def test_env_example_values_are_the_defaults(tmp_path):
-    """Loaded as a .env file it gives exactly the default settings (so it cannot go stale)."""
-    example = tmp_path / "example.env"
-    example.write_text((REPO / ".env.example").read_text("utf-8"), "utf-8")
-    assert Settings(_env_file=example).model_dump() == Settings(_env_file=None).model_dump()
 
 
 def compose() -> dict:

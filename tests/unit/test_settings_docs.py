@@ -21,3 +21,10 @@ def test_every_setting_has_a_section_and_a_description():
     sections = settings_docs.sections()
     assert list(sections) == list(Settings.model_fields)
     assert all(Settings.model_fields[n].description for n in sections)
+
+
+def test_env_example_values_are_the_defaults(tmp_path):
+    """Loaded as a .env file it gives exactly the default settings."""
+    example = tmp_path / "example.env"
+    example.write_text((REPO / ".env.example").read_text("utf-8"), "utf-8")
+    assert Settings(_env_file=example).model_dump() == Settings(_env_file=None).model_dump()
