@@ -1,4 +1,4 @@
-"""End to end in server mode: the `kb` command against a real `chroma run` server and a real
+"""End to end in server mode (ingest, search, ask, status, delete): the `kb` command against a real `chroma run` server and a real
 PostgreSQL, both started by the tests on 127.0.0.1; state read back from the servers."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def kb(env, *args, check=True):
     return proc
 
 
-def test_ingest_search_status_delete_on_chroma_server_and_postgres(tmp_path, server_env,
+def test_ingest_search_ask_status_delete_on_chroma_server_and_postgres(tmp_path, server_env,
                                                                    chroma_server):
     import psycopg
 
@@ -71,6 +71,15 @@ def test_ingest_search_status_delete_on_chroma_server_and_postgres(tmp_path, ser
     anon = json.loads(kb(server_env, "search", "salary bands", "--json").stdout)
     assert "hr/salary_bands.md" in [h["path"] for h in hr["hits"]]
     assert "hr/salary_bands.md" not in [h["path"] for h in anon["hits"]]
+
+    answer = json.loads(kb(server_env, "ask", "How many days of paid annual leave do "
+                           "full-time employees get?", "--json").stdout)
+    assert not answer["refused"] and "15 days" in answer["answer"]
+    assert answer["citations"][0]["path"] == "en/leave_policy.md"
+    refused = json.loads(kb(server_env, "ask", "What are the salary bands for engineers?",
+                            "--json").stdout)
+    assert refused["refused"] and refused["citations"] == []
+    assert "salary_bands" not in json.dumps(refused)
 
     (root / "en" / "it_security.md").unlink()
     (root / "en" / "leave_policy.md").write_text("# Leave\n\nAnnual leave is 25 days.", "utf-8")
