@@ -8,13 +8,10 @@ terms found in a text."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.passages import Passage, Sentence
-
-# (terms) -> {term: idf}; terms the index does not know are absent (they match nothing).
-TermWeights = Callable[[Sequence[str]], Mapping[str, float]]
 
 FEATURES = ("keyword", "dense", "agreement", "sentence_coverage", "passage_coverage")
 UNKNOWN_TERM_WEIGHT = 1.0  # a term no readable chunk contains still counts when it is missing

@@ -4,9 +4,8 @@ language. It writes nothing that is not a quote, and needs no model."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-
 import re
+from collections.abc import Callable, Iterator, Sequence
 
 from assistant.evidence import Evidence, Scored
 from assistant.language import FRAMING, quote

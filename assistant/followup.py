@@ -25,6 +25,9 @@ _OPENERS = re.compile(
 )
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*|\d+")
 MIN_TERMS = 3  # a question with fewer content terms rarely stands alone
+# words of a question's form rather than its subject: never carried over
+_FORM = frozenset("""many much long often get gets got give given tell know find say said
+please can could 多少 几 几天 怎么 什么 哪些 吗 呢 请问""".split())
 
 
 def looks_like_follow_up(question: str) -> bool:
@@ -32,8 +35,10 @@ def looks_like_follow_up(question: str) -> bool:
 
 
 def carry_over(question: str, previous: str) -> str:
-    """The question plus the content words of `previous` it does not already have."""
-    have = set(query_terms(question))
+    """The question plus the content words of `previous` it does not already have; a word
+    sharing a term with the question is left behind (the question replaces that aspect)."""
+    asked = set(query_terms(question))
+    have = set(asked)
     words = []
     if is_cjk(previous):
         import jieba  # initialised by query_terms above
@@ -42,11 +47,14 @@ def carry_over(question: str, previous: str) -> str:
     else:
         candidates = _LATIN.findall(previous)
     for w in candidates:
-        if w.lower() in STOPWORDS or not query_terms(w):
+        if w.lower() in STOPWORDS or w.lower() in _FORM or not query_terms(w):
             continue
-        if not set(query_terms(w)) <= have:
+        terms = set(query_terms(w))
+        if terms & asked:  # the follow-up restates this aspect ("full-time" -> "part-time")
+            continue
+        if not terms <= have:
             words.append(w)
-            have |= set(query_terms(w))
+            have |= terms
     if not words:
         return question
     sep = "" if is_cjk(question) and is_cjk(previous) else " "

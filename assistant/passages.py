@@ -82,7 +82,7 @@ class Passage:
 
     @cached_property
     def normalized(self) -> str:
-        return _squash(self.chunk.text)
+        return squash(self.chunk.text)
 
 
 _ABBREVIATION = re.compile(
@@ -105,10 +105,6 @@ def numbered(hits, k: int) -> list[Passage]:
     return [Passage(i, h) for i, h in enumerate(list(hits)[:k], start=1)]
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", normalize(text))
-
-
 def squash(text: str) -> str:
     """NFKC, lower case, no whitespace: how quotes are compared with passages."""
-    return _squash(text)
+    return re.sub(r"\s+", "", normalize(text))

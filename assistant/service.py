@@ -66,7 +66,11 @@ class Assistant:
             return
 
         t = time.perf_counter()
-        standalone = self.followups.standalone(question, history)
+        try:
+            standalone = self.followups.standalone(question, history)
+        except Exception as exc:  # the chat model that rewrites follow-ups
+            log.warning("follow-up rewrite failed: %s", exc)
+            raise AnswererFailed(f"the answer model failed: {type(exc).__name__}: {exc}") from exc
         timings["rewrite_ms"] = _ms(t)
         t = time.perf_counter()
         hits = tuple(self.searcher.search(standalone, principal, k=self.search_k))
@@ -116,7 +120,6 @@ class Assistant:
         yield AnswerEvent("answer", answer=Answer(
             text=checked.text, citations=checked.citations, refused=False, reason="",
             hits=hits, timings=timings, standalone_question=standalone))
-
 
     def evidence(self, question: str, principal: Principal, hits: Sequence[Hit]) -> Evidence:
         """What the refusal decision and the answerer read: the top `answer_k` hits as numbered

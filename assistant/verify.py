@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.passages import Passage, squash
+from ingest.chunking import sentence_spans
 from kb.types import Citation
 from retriever.tokens import query_terms
 
@@ -53,8 +54,6 @@ class Verified:
 
 
 def units(answer: str) -> list[Unit]:
-    from ingest.chunking import sentence_spans
-
     out: list[Unit] = []
     for i, line in enumerate(answer.splitlines()):
         if not line.strip():
