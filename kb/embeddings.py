@@ -131,6 +131,19 @@ class UseM3Embeddings(Embeddings):
         return self.embed_array([text])[0].tolist()
 
 
+def offline_sentence_transformers(name: str):
+    """A class of the sentence-transformers package (SentenceTransformer, CrossEncoder) with the
+    Hugging Face hub switched off first: local folders only, nothing is ever downloaded."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import sentence_transformers
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise RuntimeError(
+            f"a local {name} model needs the 'st' extra: pip install -e '.[st]'") from exc
+    return getattr(sentence_transformers, name)
+
+
 class SentenceTransformerEmbeddings(Embeddings):
     """Any sentence-transformers model in a local folder, loaded with the hub switched off."""
 
@@ -149,16 +162,7 @@ class SentenceTransformerEmbeddings(Embeddings):
     def _load(self):
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                try:
-                    from sentence_transformers import SentenceTransformer
-                except ImportError as exc:  # pragma: no cover - depends on the install
-                    raise RuntimeError(
-                        "a sentence-transformers model needs the 'st' extra: "
-                        "pip install -e '.[st]'"
-                    ) from exc
-                self._model = SentenceTransformer(
+                self._model = offline_sentence_transformers("SentenceTransformer")(
                     str(self.folder), device="cpu", local_files_only=True
                 )
         return self._model

@@ -7,7 +7,6 @@ setting at (for example a copy of BAAI/bge-reranker-v2-m3 for zh + en). Nothing 
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -41,15 +40,9 @@ class CrossEncoderReranker:
     def _load(self):
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                try:
-                    from sentence_transformers import CrossEncoder
-                except ImportError as exc:  # pragma: no cover - depends on the install
-                    raise RuntimeError(
-                        "a cross-encoder reranker needs the 'st' extra: pip install -e '.[st]'"
-                    ) from exc
-                self._model = CrossEncoder(
+                from kb.embeddings import offline_sentence_transformers
+
+                self._model = offline_sentence_transformers("CrossEncoder")(
                     str(self.folder), device="cpu", max_length=self.max_length,
                     local_files_only=True,
                 )
