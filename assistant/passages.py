@@ -10,7 +10,7 @@ from functools import cached_property
 
 from ingest.chunking import sentence_spans
 from kb.types import Hit
-from retriever.tokens import normalize, query_terms
+from retriever.tokens import is_cjk, normalize, query_terms
 
 # Phrases that address a model rather than a reader ("prompt injection"), zh + en.
 INSTRUCTION = re.compile(
@@ -31,7 +31,17 @@ class Sentence:
 
     @cached_property
     def terms(self) -> frozenset[str]:
-        return frozenset(query_terms(self.text))
+        return text_terms(self.text)
+
+
+def text_terms(text: str) -> frozenset[str]:
+    """The content terms of a text a question's key terms are looked up in: its words, and for
+    Chinese also the characters of each word. jieba cuts an unfamiliar question word into
+    characters (年假 -> 年, 假) that the text only holds inside longer words (年休假), so
+    without them a colloquial question misses the very sentence that answers it."""
+    terms = set(query_terms(text))
+    terms.update(ch for term in list(terms) if len(term) > 1 and is_cjk(term) for ch in term)
+    return frozenset(terms)
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ class Passage:
     def context_terms(self) -> frozenset[str]:
         """Terms of the document's title and the passage's section: the subject a sentence of
         the passage may leave unsaid ("It flowers in May" under the title "Bluebell")."""
-        return frozenset(query_terms(f"{self.chunk.title}\n{self.chunk.section}"))
+        return text_terms(f"{self.chunk.title}\n{self.chunk.section}")
 
     def quotable(self, s: Sentence) -> bool:
         """Not an instruction to a model, and more than a repeat of the title or section."""
@@ -78,7 +88,7 @@ class Passage:
     def terms(self) -> frozenset[str]:
         """Content terms of the passage, its title and section (what a sentence may draw on)."""
         c = self.chunk
-        return frozenset(query_terms(f"{c.title}\n{c.section}\n{c.text}"))
+        return text_terms(f"{c.title}\n{c.section}\n{c.text}")
 
     @cached_property
     def normalized(self) -> str:

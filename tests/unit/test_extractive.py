@@ -124,3 +124,17 @@ def test_a_how_many_question_prefers_the_sentence_with_a_number():
     assert out.splitlines()[1:] == ['"Sick leave lasts up to 10 days a year." [1]']
     without, _ = answer(q, [p], context=0, max_quotes=1, number_bonus=0.0)
     assert "10 days" not in without  # a tie, broken by reading order without the bonus
+
+
+def test_a_colloquial_chinese_word_finds_the_sentence_that_holds_it_inside_a_longer_word():
+    """jieba cuts 年假 (colloquial) into 年 / 假; the policy says 年休假. The characters of a
+    text's words count as its terms, so the answering sentence is still covered."""
+    from assistant.passages import text_terms
+
+    assert {"年休假", "年", "休", "假"} <= text_terms("年休假5天")
+    sentence = "员工累计工作已满1年不满10年的，年休假5天。"
+    other = "员工因病需要休息的，应提供病假证明。"
+    ev = Evidence(query_terms("年假有几天？"), {}, [passage(1, other, doc="b"),
+                                                 passage(2, sentence, doc="a")])
+    best = ev.sentences()[0]
+    assert best.sentence.text == sentence and best.coverage >= 2 / 3
