@@ -404,8 +404,6 @@ def serve(
     address: Annotated[Optional[str], typer.Option(help="Address to bind (default KB_SERVE_ADDRESS).")] = None,
 ) -> None:
     """Serve the Streamlit page (no usage statistics; bound to the configured address only)."""
-    import subprocess
-
     from kb.auth import write_streamlit_secrets
 
     kb = _app(ctx)
@@ -429,7 +427,11 @@ def serve(
         except ValueError as exc:
             _fail(str(exc))
     env = {**os.environ, "KB_SERVE_PORT": str(s.serve_port), "KB_SERVE_ADDRESS": s.serve_address}
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    kb.close()
+    # Streamlit takes this process's place: a signal to `kb serve` (a service manager's stop, a
+    # test's terminate) reaches the server itself and leaves no orphan holding the port.
+    sys.stdout.flush()
+    os.execve(sys.executable, cmd, env)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
+import sys
+import time
 import tomllib
+import urllib.request
 
 from typer.testing import CliRunner
 
@@ -12,7 +17,7 @@ from kb.cli import app
 
 def run_serve(monkeypatch, *args, **env):
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd, env=None: calls.append((cmd, env)) or 0)
+    monkeypatch.setattr(os, "execve", lambda exe, cmd, env: calls.append((cmd, env)))
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     result = CliRunner().invoke(app, ["serve", *args])
@@ -46,3 +51,32 @@ def test_serve_writes_the_oidc_secrets(monkeypatch, tmp_path):
 def test_serve_refuses_oidc_without_a_client(monkeypatch, tmp_path):
     result, calls = run_serve(monkeypatch, KB_HOME=str(tmp_path), KB_AUTH="oidc")
     assert result.exit_code == 2 and calls == [] and "KB_OIDC_CLIENT_ID" in result.output
+
+
+def test_stopping_kb_serve_stops_the_page(tmp_path):
+    """`kb serve` becomes the Streamlit server: terminating it frees the port (no orphan)."""
+    from tests.conftest import REPO
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env.update(KB_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve", "--port", str(port)],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                assert urllib.request.urlopen(url, timeout=2).read() == b"ok"
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    with socket.socket() as s:  # nothing listens on the port any more
+        assert s.connect_ex(("127.0.0.1", port)) != 0
