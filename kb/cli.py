@@ -201,6 +201,9 @@ def delete(
 
 
 Mode = typer.Option("--mode", help="hybrid (both indexes fused), dense or keyword.")
+User = Annotated[str, typer.Option("--user", help="Who is searching or asking.")]
+Groups = Annotated[Optional[list[str]], typer.Option(
+    "--group", "-g", help="A group of the user (repeatable).")]
 
 
 def _principal(user: str, groups: Optional[list[str]]):
@@ -213,8 +216,8 @@ def _principal(user: str, groups: Optional[list[str]]):
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Question or keywords, Chinese or English.")],
-    user: Annotated[str, typer.Option("--user", help="Who is searching.")] = "local",
-    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="A group of the user (repeatable).")] = None,
+    user: User = "local",
+    group: Groups = None,
     k: Annotated[int, typer.Option("-k", min=1, help="Number of results.")] = 10,
     mode: Annotated[Optional[str], Mode] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -256,8 +259,8 @@ def _hit_rows(hits) -> list[dict]:
 def ask(
     ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="A question, Chinese or English.")],
-    user: Annotated[str, typer.Option("--user", help="Who is asking.")] = "local",
-    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="A group of the user (repeatable).")] = None,
+    user: User = "local",
+    group: Groups = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Answer from the documents the user may read, quoted with citations, or say that the
@@ -293,8 +296,8 @@ def eval_(
     questions: Annotated[Path, typer.Argument(help="Questions, one JSON object per line.")],
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="Results per question.")] = 10,
     mode: Annotated[Optional[str], Mode] = None,
-    user: Annotated[str, typer.Option("--user", help="Who asks.")] = "local",
-    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="A group of the user (repeatable).")] = None,
+    user: User = "local",
+    group: Groups = None,
     prefix: Annotated[str, typer.Option(help="Put before every gold path (when the corpus was ingested from a folder above theirs).")] = "",
     misses: Annotated[int, typer.Option(help="List up to N answerable questions whose gold file is not in the top 5.")] = 0,
     per_question: Annotated[bool, typer.Option("--per-question", help="Add every question's gold rank and top files (JSON).")] = False,

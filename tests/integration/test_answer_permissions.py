@@ -5,24 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-import pytest
-
 from assistant.language import NOT_FOUND
 from kb.types import Principal
-from kb.wiring import build
-from tests.answers_helpers import write_rule
-from tests.conftest import SAMPLES
 
 QUESTION = "What is the salary range of band L3 per year?"
-
-
-@pytest.fixture
-def samples_app(settings, fake_embedder, tmp_path):
-    s = settings.model_copy(update={"refusal_model": str(write_rule(tmp_path / "rule.json"))})
-    app = build(s, embedder_override=fake_embedder)
-    app.ingestor().run([str(SAMPLES)])
-    yield app
-    app.close()
 
 
 def test_answer_only_in_a_restricted_document_is_refused_and_reveals_nothing(samples_app):

@@ -10,15 +10,6 @@ from tests.answers_helpers import write_rule
 from tests.conftest import SAMPLES
 
 
-@pytest.fixture
-def samples_app(settings, fake_embedder, tmp_path):
-    s = settings.model_copy(update={"refusal_model": str(write_rule(tmp_path / "rule.json"))})
-    app = build(s, embedder_override=fake_embedder)
-    app.ingestor().run([str(SAMPLES)])
-    yield app
-    app.close()
-
-
 def test_stream_contract(samples_app):
     q = "How many days of paid annual leave do full-time employees get?"
     events = list(samples_app.assistant().stream(q, Principal("bob")))
