@@ -163,20 +163,24 @@ class FtsKeywordIndex:
 
     @staticmethod
     def _count(conn, terms: set[str], length: int, label: str, sign: int) -> None:
+        """Add (sign +1) or remove (-1) one chunk's terms and length in its label's statistics.
+        Column names are qualified for PostgreSQL (SQLite accepts them too); terms go in sorted
+        order so that concurrent writers on PostgreSQL lock rows in the same order."""
+        ordered = sorted(terms)
         conn.executemany(
             "INSERT INTO kw_terms (term, label, df) VALUES (?, ?, ?)"
-            " ON CONFLICT (term, label) DO UPDATE SET df = df + excluded.df",
-            [(t, label, sign) for t in terms],
+            " ON CONFLICT (term, label) DO UPDATE SET df = kw_terms.df + excluded.df",
+            [(t, label, sign) for t in ordered],
         )
         conn.execute(
             "INSERT INTO kw_labels (label, n, total_len) VALUES (?, ?, ?)"
-            " ON CONFLICT (label) DO UPDATE SET n = n + excluded.n,"
-            " total_len = total_len + excluded.total_len",
+            " ON CONFLICT (label) DO UPDATE SET n = kw_labels.n + excluded.n,"
+            " total_len = kw_labels.total_len + excluded.total_len",
             (label, sign, sign * length),
         )
         if sign < 0:
             conn.executemany("DELETE FROM kw_terms WHERE term = ? AND label = ? AND df <= 0",
-                             [(t, label) for t in terms])
+                             [(t, label) for t in ordered])
             conn.execute("DELETE FROM kw_labels WHERE label = ? AND n <= 0", (label,))
 
     @staticmethod

@@ -125,30 +125,6 @@ class PgKeywordIndex(FtsKeywordIndex):
         return len(rows)
 
     # ------------------------------------------------------------------ writes
-    @staticmethod
-    def _count(conn, terms: set[str], length: int, label: str, sign: int) -> None:
-        """FtsKeywordIndex._count with the column names PostgreSQL wants qualified."""
-        conn.executemany(
-            "INSERT INTO kw_terms (term, label, df) VALUES (?, ?, ?)"
-            " ON CONFLICT (term, label) DO UPDATE SET df = kw_terms.df + excluded.df",
-            [(t, label, sign) for t in sorted(terms)],
-        )
-        conn.execute(
-            "INSERT INTO kw_labels (label, n, total_len) VALUES (?, ?, ?)"
-            " ON CONFLICT (label) DO UPDATE SET n = kw_labels.n + excluded.n,"
-            " total_len = kw_labels.total_len + excluded.total_len",
-            (label, sign, sign * length),
-        )
-        if sign < 0:
-            conn.executemany("DELETE FROM kw_terms WHERE term = ? AND label = ? AND df <= 0",
-                             [(t, label) for t in sorted(terms)])
-            conn.execute("DELETE FROM kw_labels WHERE label = ? AND n <= 0", (label,))
-
-    @staticmethod
-    def _stored_tokens(conn, rowid: int) -> list[str]:
-        row = conn.execute("SELECT tokens FROM kw_chunks WHERE rowid = ?", (rowid,)).fetchone()
-        return row[0].split() if row else []
-
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]] = ()) -> None:
         self._init()
         prepared = [(c, index_text(c).split()) for c in chunks]
