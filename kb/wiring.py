@@ -126,9 +126,7 @@ def _similarity(app: "App", question: str, texts: list[str]) -> list[float]:
     embedding cache is bypassed so that answering never writes to it."""
     import numpy as np
 
-    q = np.asarray(app.embedder.embed_query(question), dtype=float)
-    if app.centering is not None:
-        q = np.asarray(app.centering.center(question, q), dtype=float)
+    q = np.asarray(app.searcher().query_vector(question), dtype=float)
     inner = getattr(app.embedder, "inner", app.embedder)
     m = np.asarray(inner.embed_documents(list(texts)), dtype=float)
     norms = np.linalg.norm(m, axis=1) * (np.linalg.norm(q) or 1.0)

@@ -36,6 +36,12 @@ class HybridSearcher:
         the first real search is not the slow one."""
         self.search("warm up 预热", Principal("warm-up"), k=1, mode=mode)
 
+    def query_vector(self, query: str) -> list[float]:
+        """The vector the dense side searches with: the query embedded, then centred on its
+        language when centring is on."""
+        qvec = self.embedder.embed_query(query)
+        return qvec if self.centering is None else self.centering.center(query, qvec)
+
     def search(self, query: str, principal: Principal, k: int | None = None,
                mode: str | None = None) -> list[Hit]:
         s = self.settings
@@ -52,9 +58,7 @@ class HybridSearcher:
         keyword: list[tuple[Chunk, float]] = []
         if mode in ("hybrid", "dense") and query.strip():
             t = time.perf_counter()
-            qvec = self.embedder.embed_query(query)
-            if self.centering is not None:
-                qvec = self.centering.center(query, qvec)
+            qvec = self.query_vector(query)
             timings["embed_ms"] = _ms(t)
             t = time.perf_counter()
             dense = self.vectors.query(qvec, n, tokens)
