@@ -65,6 +65,16 @@ class Evidence:
         return self.passages[0].chunk.lang in ("zh", "en") and \
             self.passages[0].chunk.lang != self.lang
 
+    def in_question_language(self) -> "Evidence":
+        """The same evidence restricted to the passages in the question's language (and those
+        of no known language), keeping their numbers: what a decision taken on the question's
+        own language reads when the best passage is in the other one."""
+        keep = [p for p in self.passages if p.chunk.lang not in ("zh", "en") or
+                p.chunk.lang == self.lang]
+        out = Evidence(self.terms, {}, keep, self.lang)
+        out.weights, out.total = self.weights, self.total
+        return out
+
     def features(self) -> dict[str, float]:
         """The candidate features of the refusal decision (FEATURES), each in [0, 1]."""
         hits = [p.hit for p in self.passages]

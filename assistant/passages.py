@@ -100,10 +100,15 @@ _ABBREVIATION = re.compile(
     r"Inc|Ltd|Co|Corp|Gen|Gov|Sen|Rep|Rev|Prof|Mt|Ft|Sept?|approx|ca|cf)\.$")
 
 
+_CLOSING = tuple(".!?:;。！？：；…\"'”’)）")
+
+
 def _continues(prev: str, nxt: str, gap: str) -> bool:
-    """Whether `nxt` continues the sentence `prev` on the same line."""
+    """Whether `nxt` continues the sentence `prev`: on the same line, or on the next line when
+    `prev` has no closing punctuation and `nxt` starts in lower case (a PDF's hard line wrap:
+    "Claims above 500 EUR also need" / "approval by the finance department.")."""
     if "\n" in gap:
-        return False
+        return gap.count("\n") == 1 and not prev.endswith(_CLOSING) and nxt[:1].islower()
     if prev.endswith((";", "；")):
         return True
     if prev.endswith("."):

@@ -12,7 +12,7 @@ from assistant.followup import FollowUps
 from assistant.language import FRAMING, NOT_FOUND, question_lang
 from assistant.passages import numbered
 from assistant.prompts import NOT_FOUND_TOKEN
-from assistant.refusal import RefusalModel
+from assistant.refusal import Decision, RefusalModel
 from assistant.verify import verify
 from kb.types import Answer, AnswerEvent, Hit, Principal, Turn
 from retriever.tokens import query_terms
@@ -78,11 +78,8 @@ class Assistant:
         yield AnswerEvent("hits", hits=hits)
 
         t = time.perf_counter()
-        evidence = self.evidence(standalone, principal, hits)
+        evidence, decision = self.decide(self.evidence(standalone, principal, hits), lang)
         passages = evidence.passages
-        model = self.refusal.crosslang if evidence.crosslang and self.refusal.crosslang \
-            else self.refusal
-        decision = model.decide(evidence.features(), self.keep, lang)
         timings["refusal_ms"] = _ms(t)
         log.debug("refusal decision %s for %r", decision, standalone)
         if not passages or not decision.answer:
@@ -120,6 +117,24 @@ class Assistant:
         yield AnswerEvent("answer", answer=Answer(
             text=checked.text, citations=checked.citations, refused=False, reason="",
             hits=hits, timings=timings, standalone_question=standalone))
+
+    def decide(self, evidence: Evidence, lang: str) -> tuple[Evidence, Decision]:
+        """The refusal decision, and the evidence an answer is then built from. When the best
+        passage is in the other language, the passages in the question's own language are
+        weighed first, by the same-language model: a Chinese question that Chinese passages
+        answer is answered from them even if an English passage came out on top (in a bilingual
+        corpus the dense scores of the two languages are close, and the keyword index cannot
+        speak for the other one). Only when they are not enough does the cross-language model
+        decide on the whole evidence, led by the other-language passage."""
+        if not evidence.crosslang:
+            return evidence, self.refusal.decide(evidence.features(), self.keep, lang)
+        own = evidence.in_question_language()
+        if own.passages:
+            decision = self.refusal.decide(own.features(), self.keep, lang)
+            if decision.answer:
+                return own, decision
+        model = self.refusal.crosslang or self.refusal
+        return evidence, model.decide(evidence.features(), self.keep, lang)
 
     def evidence(self, question: str, principal: Principal, hits: Sequence[Hit]) -> Evidence:
         """What the refusal decision and the answerer read: the top `answer_k` hits as numbered

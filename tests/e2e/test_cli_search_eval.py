@@ -190,3 +190,12 @@ def test_search_and_eval_as_a_subprocess_with_the_real_model(tmp_path):
                            "--json").stdout)
     assert absent["refusal"]["unanswerable_refused"] >= 0.8
     assert absent["refusal"]["hallucinated"] == 0
+    # Everyday questions whose answer is in a document of their own language, asked of the
+    # bilingual corpus where the other language has a policy on the same topic (tests/data/
+    # mixed_samelang.jsonl, 22 zh + 16 en): answered from the own-language passage. Floors a
+    # little under today's accuracy 0.87 and 2 of 38 refused (docs/ANSWERS.md).
+    same = json.loads(kb("eval", str(DATA / "mixed_samelang.jsonl"), "--answers",
+                         "--json").stdout)
+    assert same["answerable"] == 38
+    assert same["answer"]["accuracy"] >= 0.8
+    assert same["refusal"]["answerable_refused"] <= 0.1

@@ -23,6 +23,10 @@ def test_query_terms_drop_stopwords_and_question_words():
     assert "什么" not in query_terms("矮菜豆是什么类型的豆类？")
     assert "的" not in query_terms("矮菜豆是什么类型的豆类？")
     assert "豆类" in query_terms("矮菜豆是什么类型的豆类？")
+    # the words jieba makes of a question ("how long", "how many days") are question words too
+    assert query_terms("试用期多长时间？") == ["试用", "试用期", "时间"]
+    assert query_terms("婚假有几天？") == ["婚假"]
+    assert query_terms("How many sick days do I get?") == ["sick", "day"]
 
 
 def test_query_terms_keep_stopwords_when_nothing_else_is_left():
