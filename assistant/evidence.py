@@ -71,9 +71,7 @@ class Evidence:
         own language reads when the best passage is in the other one."""
         keep = [p for p in self.passages if p.chunk.lang not in ("zh", "en") or
                 p.chunk.lang == self.lang]
-        out = Evidence(self.terms, {}, keep, self.lang)
-        out.weights, out.total = self.weights, self.total
-        return out
+        return Evidence(self.terms, self.weights, keep, self.lang)
 
     def features(self) -> dict[str, float]:
         """The candidate features of the refusal decision (FEATURES), each in [0, 1]."""
