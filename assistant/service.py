@@ -14,14 +14,11 @@ from assistant.passages import numbered
 from assistant.prompts import NOT_FOUND_TOKEN
 from assistant.refusal import Decision, RefusalModel
 from assistant.verify import verify
-from kb.types import Answer, AnswerEvent, Hit, Principal, Turn
-from retriever.tokens import query_terms
+from kb.core.errors import AnswererFailed
+from kb.core.types import Answer, AnswerEvent, Hit, Principal, Turn
+from kb.core.text import query_terms
 
 log = logging.getLogger(__name__)
-
-class AnswererFailed(RuntimeError):
-    """The chat model could not be reached or failed mid-answer (the message says which)."""
-
 
 # (terms, principal) -> {term: idf among the chunks the principal may read}
 TermWeights = Callable[[Sequence[str], Principal], Mapping[str, float]]

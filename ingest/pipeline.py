@@ -20,20 +20,17 @@ from filelock import FileLock, Timeout
 
 from ingest import attachments
 from ingest.acl import AccessRules, load_rules
-from ingest.chunking import CHUNKER_VERSION, chunk_pages, context_text, detect_lang
+from ingest.chunking import CHUNKER_VERSION, chunk_pages, context_text
 from ingest.discover import FoundFile, hash_file, walk
-from ingest.errors import IngestError
+from kb.core.errors import IngestError, IngestLocked
 from ingest.loading import FileLoader
-from kb.config import Settings
-from kb.embeddings import embed_array, model_id
-from kb.ports import ChunkIndex, DocRecord, Manifest
-from kb.types import Chunk, FileError, IngestReport
+from kb.core.config import Settings
+from kb.core.embeddings import embed_array, model_id
+from kb.core.ports import ChunkIndex, Manifest
+from kb.core.text import language
+from kb.core.types import Chunk, DocRecord, FileError, IngestReport
 
 Progress = Callable[[str, int, int, str], None]  # (phase, done, total, path)
-
-
-class IngestLocked(RuntimeError):
-    """Another ingest holds the lock."""
 
 
 def fingerprint(embedding_model_id: str, settings: Settings) -> str:
@@ -322,7 +319,7 @@ class Ingestor:
             Chunk(
                 chunk_id=Chunk.make_id(f.doc_id, version, i), doc_id=f.doc_id, version=version,
                 ordinal=i, text=p.text, page=p.page, char_start=p.start, char_end=p.end,
-                section=p.section, lang=detect_lang(p.text), acl=acl, path=f.rel, title=doc.title,
+                section=p.section, lang=language(p.text), acl=acl, path=f.rel, title=doc.title,
             )
             for i, p in enumerate(pieces)
         ]

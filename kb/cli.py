@@ -1,4 +1,4 @@
-"""The `kb` command line: thin commands over kb.wiring; `--json` for machines."""
+"""The `kb` command line: thin commands over kb.app.wiring; `--json` for machines."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def _app(ctx: typer.Context):
     if ctx.obj is None:
         from pydantic import ValidationError
 
-        from kb.config import Settings
-        from kb.wiring import build
+        from kb.core.config import Settings
+        from kb.app.wiring import build
 
         try:
             ctx.obj = build(Settings())
@@ -207,7 +207,7 @@ Groups = Annotated[Optional[list[str]], typer.Option(
 
 
 def _principal(user: str, groups: Optional[list[str]]):
-    from kb.types import Principal
+    from kb.core.types import Principal
 
     return Principal(user, frozenset(groups or []))
 
@@ -234,7 +234,7 @@ def search(
         _print_json({"hits": rows,
                      "timings_ms": {k_: round(v, 2) for k_, v in searcher.last_timings.items()}})
         return
-    from retriever.highlight import mark, snippet
+    from kb.core.highlight import mark, snippet
 
     if not rows:
         typer.echo("No results.")
@@ -307,7 +307,7 @@ def eval_(
     """Retrieval metrics of a question set against the ingested corpus (recall@1/5/10, MRR@10,
     strict and lenient, overall and per dataset) and query latency; with --answers also the
     answer metrics (accuracy, refusal per kind, hallucination, citation precision)."""
-    from kb.evaluate import evaluate, evaluate_answers, load_questions, missing_gold
+    from kb.app.evaluate import evaluate, evaluate_answers, load_questions, missing_gold
 
     kb = _app(ctx)
     if not questions.is_file():
@@ -407,13 +407,13 @@ def serve(
     address: Annotated[Optional[str], typer.Option(help="Address to bind (default KB_SERVE_ADDRESS).")] = None,
 ) -> None:
     """Serve the Streamlit page (no usage statistics; bound to the configured address only)."""
-    from kb.auth import write_streamlit_secrets
+    from kb.app.auth import write_streamlit_secrets
 
     kb = _app(ctx)
     s = kb.settings.model_copy(update={
         "serve_port": port or kb.settings.serve_port,
         "serve_address": address or kb.settings.serve_address})
-    removed = kb.records.purge(s.retention_days)
+    removed = kb.app.records.purge(s.retention_days)
     if removed:
         typer.echo(f"Retention: removed {removed} record(s) older than {s.retention_days} days.")
     page = Path(__file__).resolve().parent.parent / "ui" / "app.py"

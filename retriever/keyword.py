@@ -18,9 +18,9 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from kb.sqlite import Database
-from kb.types import Chunk
-from retriever.tokens import query_terms, tokenize
+from kb.core.sqlite import Database
+from kb.core.types import Chunk
+from kb.core.text import query_terms, tokenize
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Keyword index on PostgreSQL: the same tokens, statistics and scores as the FTS5 index.
 
-Chunks are stored with their jieba/Snowball tokens (retriever/tokens.py) as space-joined text and
+Chunks are stored with their jieba/Snowball tokens (kb/core/text.py) as space-joined text and
 as a `tsvector` built with `array_to_tsvector` (lexemes verbatim: PostgreSQL's parser never
 re-splits a Chinese word or a stemmed English one), GIN-indexed; access tokens are a `text[]`
 column, GIN-indexed, and the candidate query filters on it inside the SQL (`acl_tokens && ...`).
@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Sequence
 
-from kb.types import Chunk
+from kb.core.types import Chunk
 from retriever.keyword import (
     TOKENIZER_VERSION,
     FtsKeywordIndex,
@@ -89,7 +89,7 @@ _INSERT = (
 
 
 class PgKeywordIndex(FtsKeywordIndex):
-    """FtsKeywordIndex's contract and scores on a kb.postgres.PostgresDatabase."""
+    """FtsKeywordIndex's contract and scores on a kb.core.postgres.PostgresDatabase."""
 
     def _init(self) -> None:
         if self._ready:

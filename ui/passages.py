@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.ports import DocRecord
-from kb.types import PUBLIC, Chunk, Hit, Principal
+from kb.core.types import DocRecord
+from kb.core.types import PUBLIC, Chunk, Hit, Principal
 
 
 # ------------------------------------------------------------------ access

@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import re
 
-from kb.types import Chunk
-from retriever.tokens import tokenize
+from kb.core.types import Chunk
+from kb.core.text import tokenize
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import streamlit as st
 
-from kb.auth import Identity, resolve
+from kb.app.auth import Identity, resolve
 from ui.i18n import t
 
 
 def make_app():
-    from kb.config import Settings
-    from kb.wiring import build
+    from kb.core.config import Settings
+    from kb.app.wiring import build
 
     return build(Settings())
 

@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import pytest
 
-from kb.types import Chunk, Principal
-from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+from kb.core.types import Chunk, Principal
+from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
 
 PUBLIC = frozenset({"public"})
 HR = frozenset({"group:hr"})
@@ -65,7 +65,7 @@ def keywords(request, tmp_path):
 
         yield PgKeywordIndex(request.getfixturevalue("pg_db"))
         return
-    from kb.sqlite import Database
+    from kb.core.sqlite import Database
     from retriever.keyword import FtsKeywordIndex
 
     db = Database(tmp_path / "kb.sqlite3")

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from assistant.language import NOT_FOUND
 from kb.cli import app as cli
-from kb.wiring import build
+from kb.app.wiring import build
 from tests.answers_helpers import write_rule
 from tests.conftest import REPO, SAMPLES
 

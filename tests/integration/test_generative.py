@@ -14,8 +14,8 @@ from langchain_core.messages import AIMessage
 
 from assistant.language import NOT_FOUND
 from assistant.prompts import NOT_FOUND_TOKEN
-from kb.types import Principal, Turn
-from kb.wiring import build
+from kb.core.types import Principal, Turn
+from kb.app.wiring import build
 from tests.answers_helpers import write_rule
 
 LEAVE = """# Leave Policy
@@ -214,7 +214,7 @@ def test_chat_openai_over_http_streams_and_is_verified(corpus_app, openai_server
 
 
 def test_a_failing_chat_model_raises_a_clear_error(corpus_app):
-    from assistant.service import AnswererFailed
+    from kb.core.errors import AnswererFailed
 
     app = corpus_app(FakeListChatModel(responses=["Full-time employees receive 15 days [1]."],
                                        error_on_chunk_number=2))

@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.isolate import IsolatedLoader, Limits
 from ingest.loaders.base import LoadOptions
 from tests.conftest import SHARED_EVAL
-from tests.docgen import pdf_bytes
+from kb.core.testing.docgen import pdf_bytes
 
 pytestmark = pytest.mark.slow
 HUGE_PDF = SHARED_EVAL / "files" / "huge" / "unst__DA-619p.pdf"
@@ -81,8 +81,8 @@ def test_a_crashing_parser_is_reported_as_corrupt():
 def test_pipeline_reports_timeout_and_keeps_going(tmp_path, settings):
     from ingest.manifest import SqliteManifest
     from ingest.pipeline import Ingestor
-    from kb.sqlite import Database
-    from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+    from kb.core.sqlite import Database
+    from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
 
     root = tmp_path / "docs"
     root.mkdir()

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from kb.types import Chunk
+from kb.core.types import Chunk
 from retriever.keyword_pg import PgKeywordIndex, tsquery
-from retriever.tokens import tokenize
+from kb.core.text import tokenize
 
 
 def chunk(doc: str, text: str, acl=frozenset({"public"})) -> Chunk:

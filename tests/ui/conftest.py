@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from kb.config import Settings
-from kb.wiring import build
+from kb.core.config import Settings
+from kb.app.wiring import build
 from tests.conftest import REPO, SAMPLES
-from tests.fakes import BagOfWordsEmbeddings
+from kb.core.testing.fakes import BagOfWordsEmbeddings
 from tests.ui.fakes import QuotingAssistant
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kb.ports import DocRecord
-from kb.types import Chunk, Hit, Principal
+from kb.core.types import DocRecord
+from kb.core.types import Chunk, Hit, Principal
 from ui.i18n import MESSAGES, error_words, t
 from ui.passages import (Filters, apply_filters, facets, folder_groups, page_text, passage,
                          readable, safe_subfolder, status_of)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from kb.types import Chunk, Hit
+from kb.core.types import Chunk, Hit
 from retriever.fusion import convex, fuse, minmax, rrf
 from retriever.grouping import doc_ranking, limit_per_doc
-from retriever.highlight import mark, snippet, term_spans
+from kb.core.highlight import mark, snippet, term_spans
 from retriever.rerank import Reranker, rerank
-from retriever.tokens import fold, query_terms, tokenize
+from kb.core.text import fold, query_terms, tokenize
 
 
 def chunk(cid: str, doc: str = "d1", text: str = "text", acl=("public",)) -> Chunk:

@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from kb.records import StoredTurn, history
+from kb.app.records import StoredTurn, history
 from ui.document_view import show_passage
 from ui.render import answer_markdown
 from ui.state import Context

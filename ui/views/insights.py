@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from kb.auth import ADMIN
+from kb.app.auth import ADMIN
 from ui.state import Context
 
 

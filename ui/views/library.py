@@ -9,7 +9,7 @@ import os
 import streamlit as st
 
 from ingest.pipeline import IngestLocked
-from kb.auth import CONTENT_OWNER
+from kb.app.auth import CONTENT_OWNER
 from ui.i18n import error_words
 from ui.passages import folder_groups, safe_subfolder, status_of
 from ui.state import Context

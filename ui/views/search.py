@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from retriever.highlight import snippet
+from kb.core.highlight import snippet
 from ui.document_view import show_document
 from ui.passages import Filters, apply_filters, facets, readable
 from ui.render import location, marked_html
@@ -27,7 +27,7 @@ def page(ctx: Context) -> None:
     t0 = time.perf_counter()
     hits = kb.searcher().search(query.strip(), principal, k=POOL)
     hits = apply_filters(hits, filters, docs)[: kb.settings.search_k]
-    kb.records.log_query(principal.user, "search", query.strip(), results=len(hits),
+    kb.app.records.log_query(principal.user, "search", query.strip(), results=len(hits),
                          latency_ms=(time.perf_counter() - t0) * 1000)
     if not hits:
         st.info(ctx.t("no_results"))

