@@ -20,8 +20,9 @@ from kb.core.text import query_terms
 
 log = logging.getLogger(__name__)
 
-# (terms, principal) -> {term: idf among the chunks the principal may read}
-TermWeights = Callable[[Sequence[str], Principal], Mapping[str, float]]
+# (terms, access tokens) -> {term: idf among the chunks readable with those tokens}: the
+# KeywordIndex port's term_weights
+TermWeights = Callable[[Sequence[str], frozenset[str]], Mapping[str, float]]
 
 
 class Assistant:
@@ -137,7 +138,8 @@ class Assistant:
         """What the refusal decision and the answerer read: the top `answer_k` hits as numbered
         passages, and the question's key terms weighted among the chunks `principal` may read."""
         terms = query_terms(question)
-        weights = self.term_weights(terms, principal) if self.term_weights and terms else {}
+        weights = (self.term_weights(terms, principal.acl_tokens())
+                   if self.term_weights and terms else {})
         return Evidence(terms, weights, numbered(hits, self.answer_k), question_lang(question))
 
 
