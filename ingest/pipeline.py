@@ -21,11 +21,10 @@ from ingest.parse import prepared_batches
 from ingest.plan import Plan, make_plan
 from kb.core.config import Settings
 from kb.core.embeddings import model_id
-from kb.core.errors import IngestLocked
 from kb.core.ports import ChunkIndex, Lock, Manifest
 from kb.core.types import IngestReport
 
-__all__ = ["Ingestor", "IngestLocked", "Plan", "Progress"]
+__all__ = ["Ingestor", "Plan", "Progress"]
 
 
 class Ingestor:
