@@ -17,7 +17,7 @@ from kb.core.types import Chunk
 from retriever import bm25
 from retriever.bm25 import CHUNK_COLUMNS, TOKENIZER_VERSION, idf, index_text, label_of, row_to_chunk
 
-__all__ = ["FtsKeywordIndex", "fts_query", "idf"]
+__all__ = ["FtsKeywordIndex", "fts_query", "idf"]  # idf: kb/app/wiring.py imports it from here
 
 log = logging.getLogger(__name__)
 
