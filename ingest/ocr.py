@@ -7,7 +7,6 @@ boxes left to right, with a space between words unless both sides are CJK.
 
 from __future__ import annotations
 
-import re
 import threading
 
 from kb.core.errors import IngestError

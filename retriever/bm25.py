@@ -109,8 +109,15 @@ def visible_stats(db: Database, terms: Sequence[str],
 
 
 def weights(terms: Sequence[str], n_docs: int, df: dict[str, int]) -> dict[str, float]:
-    """{term: idf} for the terms some readable chunk contains (df 0 terms are left out)."""
+    """{term: idf} for the terms some readable chunk contains (df 0 terms are left out): the
+    terms a search can match."""
     return {t: idf(n_docs, df[t]) for t in terms if df.get(t)}
+
+
+def term_weights(terms: Sequence[str], n_docs: int, df: dict[str, int]) -> dict[str, float]:
+    """{term: idf} for every term: one no readable chunk contains weighs as the rarest possible
+    (idf with df 0); {} when nothing is readable. What a question's key terms weigh."""
+    return {t: idf(n_docs, df.get(t, 0)) for t in terms} if n_docs else {}
 
 
 # ----------------------------------------------------------------- searching

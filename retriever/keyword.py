@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from kb.core.sqlite import Database
 from kb.core.types import Chunk
 from retriever import bm25
-from retriever.bm25 import CHUNK_COLUMNS, TOKENIZER_VERSION, idf, index_text, label_of, row_to_chunk
+from retriever.bm25 import CHUNK_COLUMNS, TOKENIZER_VERSION, index_text, label_of, row_to_chunk
 
-__all__ = ["FtsKeywordIndex", "fts_query", "idf"]  # idf: kb/app/wiring.py imports it from here
+__all__ = ["FtsKeywordIndex", "fts_query"]
 
 log = logging.getLogger(__name__)
 
@@ -217,10 +217,9 @@ class FtsKeywordIndex:
         return bm25.visible_stats(self.db, terms, tokens)
 
     def term_weights(self, terms: Sequence[str], tokens: Iterable[str]) -> dict[str, float]:
-        """{term: idf among the chunks readable with `tokens`}; terms no such chunk contains
-        are left out ({} when nothing is readable)."""
+        """{term: idf among the chunks readable with `tokens`} (bm25.term_weights)."""
         n_docs, _, df = self.visible_stats(terms, tokens)
-        return bm25.weights(terms, n_docs, df)
+        return bm25.term_weights(terms, n_docs, df)
 
     def search(self, query: str, k: int, tokens: Iterable[str]) -> list[tuple[Chunk, float]]:
         """BM25 over the readable chunks, best first, in [0, 1) (see bm25.search)."""

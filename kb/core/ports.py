@@ -56,7 +56,8 @@ class KeywordIndex(ChunkIndex, Protocol):
         `tokens` only."""
 
     def term_weights(self, terms: Sequence[str], tokens: Iterable[str]) -> dict[str, float]:
-        """{term: idf among the chunks readable with `tokens`} ({} when nothing is readable)."""
+        """{term: idf among the chunks readable with `tokens`}, every term included (one no
+        readable chunk contains weighs as the rarest possible); {} when nothing is readable."""
 
     def read_chunks(self, doc_id: str, version: str, tokens: Iterable[str]) -> list[Chunk]:
         """The chunks of one version of a document, in order, only where readable with

@@ -259,11 +259,11 @@ def test_the_influence_check_catches_statistics_over_all_rows(tmp_path, fake_emb
                                                               monkeypatch, backend):
     """Guard for the test above: with FTS5-style statistics over every row (what plain
     `bm25()` does), restricted documents do move what others see, and the check notices."""
-    from retriever.keyword import FtsKeywordIndex
+    from retriever import bm25
 
     everyone = ["public", "group:hr", "group:finance", "group:legal", "group:exec", "user:ceo"]
-    original = FtsKeywordIndex.visible_stats
-    monkeypatch.setattr(FtsKeywordIndex, "visible_stats",
-                        lambda self, terms, tokens: original(self, terms, everyone))
+    original = bm25.visible_stats
+    monkeypatch.setattr(bm25, "visible_stats",
+                        lambda db, terms, tokens: original(db, terms, everyone))
     with pytest.raises(AssertionError):
         test_restricted_documents_do_not_influence_what_others_see(tmp_path, backend)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kb.core.types import Chunk, Hit
-from retriever.bm25 import K1, idf, score_pool, weights
+from retriever.bm25 import K1, idf, score_pool, term_weights, weights
 from retriever.fusion import convex, fuse, minmax, rrf
 from retriever.keyword import fts_query
 from retriever.grouping import doc_ranking, limit_per_doc
@@ -60,6 +60,11 @@ def test_fts_query_quotes_every_term_once():
 def test_weights_leave_out_terms_no_readable_chunk_contains():
     assert weights(["leav", "vpn", "zzz"], 10, {"leav": 2, "vpn": 0}) == {"leav": idf(10, 2)}
     assert weights(["leav"], 0, {}) == {}
+
+
+def test_term_weights_weigh_an_unknown_term_as_the_rarest():
+    assert term_weights(["leav", "zzz"], 10, {"leav": 2}) == {"leav": idf(10, 2), "zzz": idf(10, 0)}
+    assert term_weights(["leav"], 0, {}) == {}
     assert idf(10, 10) > 0 and idf(10, 1) > idf(10, 5)
 
 
