@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable, Mapping
 
 from kb.core.types import DocRecord
-from kb.core.sqlite import Database
+from kb.core.ports import Database
 
 # Versioned migrations (kb/core/migrations.py): append, never edit. Step 1 keeps IF NOT EXISTS so
 # that homes created before migrations existed adopt it unchanged.

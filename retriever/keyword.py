@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from kb.core.sqlite import Database
+from kb.core.ports import Database
 from kb.core.types import Chunk
 from retriever import bm25
 from retriever.bm25 import CHUNK_COLUMNS, TOKENIZER_VERSION, index_text, label_of, row_to_chunk

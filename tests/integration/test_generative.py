@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage
 
 from assistant.language import NOT_FOUND
 from assistant.prompts import NOT_FOUND_TOKEN
+from kb.app.service import KnowledgeBase
 from kb.core.types import Principal, Turn
 from kb.app.wiring import build
 from tests.answers_helpers import write_rule
@@ -232,5 +233,5 @@ def test_kb_ask_reports_an_unreachable_chat_server(corpus_app):
     app = corpus_app(answerer="openai", llm_model="m", llm_base_url="http://127.0.0.1:9/v1",
                      llm_timeout=2.0)
     r = CliRunner().invoke(cli, ["ask", "How many days of paid annual leave do managers "
-                                 "receive?"], obj=app)
+                                 "receive?"], obj=KnowledgeBase(app))
     assert r.exit_code == 2 and "answer model failed" in r.output
