@@ -1,7 +1,7 @@
 """How well the retrieved passages cover a question: the numbers the refusal decision and the
 extractive answerer both read.
 
-A question's key terms are its content terms (retriever/tokens.py: jieba words, stemmed English),
+A question's key terms are its content terms (kb/core/text.py: jieba words, stemmed English),
 each weighted by its inverse document frequency among the chunks the asker may read, so that
 "employees" counts for little and a name for a lot. Coverage is the weighted share of the key
 terms found in a text."""

@@ -44,7 +44,7 @@ class ExtractiveAnswerer:
                  passage_weight: float = 0.25, number_bonus: float = 0.2,
                  similarity: Callable[[str, list[str]], list[float]] | None = None) -> None:
         # (question, sentences) -> similarities: picks the sentence when the best passage is in
-        # the other language, where no key term can match (kb.wiring uses the embedder)
+        # the other language, where no key term can match (kb.app.wiring uses the embedder)
         self.similarity = similarity
         # added to sentences holding a number when the question asks for one (how many, when)
         self.number_bonus = number_bonus

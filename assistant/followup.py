@@ -12,9 +12,9 @@ import re
 from collections.abc import Sequence
 
 from assistant.prompts import rewrite_messages
-from kb.types import Turn
-from retriever.stopwords import STOPWORDS
-from retriever.tokens import is_cjk, query_terms
+from kb.core.types import Turn
+from kb.core.stopwords import STOPWORDS
+from kb.core.text import is_cjk, query_terms
 
 log = logging.getLogger(__name__)
 

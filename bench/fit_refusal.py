@@ -28,10 +28,10 @@ from assistant.refusal import MODEL_FILE, fit  # noqa: E402
 
 
 def collect(sets: list[str], cache: Path) -> list[dict]:
-    from kb.config import Settings
-    from kb.evaluate import load_questions
-    from kb.types import Principal
-    from kb.wiring import build
+    from kb.core.config import Settings
+    from kb.app.evaluate import load_questions
+    from kb.core.types import Principal
+    from kb.app.wiring import build
 
     rows = []
     for spec in sets:

@@ -25,8 +25,8 @@ FILES = SHARED / "files"
 
 
 def _cases(tmp: Path) -> list[tuple[str, str, bytes]]:
-    from tests import formatgen
-    from tests.integration.test_ocr import EN_LINES, ZH_LINES
+    from kb.core.testing import formatgen
+    from kb.core.testing.formatgen import EN_LINES, ZH_LINES
 
     font = formatgen.cjk_font()
     deck = formatgen.write_pptx(tmp / "deck.pptx", [

@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kb.config import Settings  # noqa: E402
-from kb.evaluate import load_questions, recall_at, reciprocal_rank  # noqa: E402
-from kb.types import Principal  # noqa: E402
-from kb.wiring import build  # noqa: E402
+from kb.core.config import Settings  # noqa: E402
+from kb.app.evaluate import load_questions, recall_at, reciprocal_rank  # noqa: E402
+from kb.core.types import Principal  # noqa: E402
+from kb.app.wiring import build  # noqa: E402
 from retriever.fusion import fuse  # noqa: E402
 
 

@@ -34,9 +34,9 @@ def bench_corpus(corpus: Path, limit: int | None, model_name: str, workdir: Path
     from ingest import loaders
     from ingest.chunking import chunk_pages, context_text
     from ingest.discover import hash_file
-    from kb.config import Settings
-    from kb.embeddings import embed_array
-    from kb.wiring import build, make_embedder
+    from kb.core.config import Settings
+    from kb.core.embeddings import embed_array
+    from kb.app.wiring import build, make_embedder
 
     files = _files(corpus, limit)
     root = workdir / f"corpus{n}" / corpus.name
@@ -46,7 +46,7 @@ def bench_corpus(corpus: Path, limit: int | None, model_name: str, workdir: Path
         shutil.copy2(f, dest)
     settings = Settings(home=workdir / f"home{n}", embedding_model=model_name)
 
-    from ingest.errors import IngestError
+    from kb.core.errors import IngestError
 
     texts: list[str] = []
     unloadable = 0

@@ -32,9 +32,9 @@ def main() -> None:
     from ingest.loading import FileLoader
     from ingest.manifest import SqliteManifest
     from ingest.pipeline import Ingestor
-    from kb.config import Settings
-    from kb.sqlite import Database
-    from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+    from kb.core.config import Settings
+    from kb.core.sqlite import Database
+    from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
 
     with tempfile.TemporaryDirectory() as home:
         extra = dict(kv.split("=", 1) for kv in args.set)

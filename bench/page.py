@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser.server import browser, serve, user_headers  # noqa: E402
+from kb.core.testing.browser import browser, serve, user_headers  # noqa: E402
 
 QUESTIONS = [json.loads(line)["question"] for line in
              (REPO / "tests" / "data" / "samples_questions.jsonl").read_text("utf-8").splitlines()

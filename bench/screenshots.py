@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser.server import browser, serve, user_headers  # noqa: E402
+from kb.core.testing.browser import browser, serve, user_headers  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}

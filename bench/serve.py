@@ -52,7 +52,7 @@ class LookupEmbedder:
 
 
 def run_clients(searcher, queries, clients: int, seconds: float) -> dict:
-    from kb.types import Principal
+    from kb.core.types import Principal
 
     askers = [Principal("u1"), Principal("u2", frozenset({"hr"}))]
     latencies: list[float] = []
@@ -100,10 +100,10 @@ def main() -> None:
     ap.add_argument("--home", default="")
     args = ap.parse_args()
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    from kb.config import Settings
-    from kb.types import Principal
-    from kb.wiring import build
-    from tests.server import servers
+    from kb.core.config import Settings
+    from kb.core.types import Principal
+    from kb.app.wiring import build
+    from kb.core.testing import servers
 
     levels = [int(c) for c in args.clients.split(",")]
     home = Path(args.home or tempfile.mkdtemp(prefix="kb-bench-serve-"))

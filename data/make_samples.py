@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.docgen import write_docx, write_pdf  # noqa: E402
+from kb.core.testing.docgen import write_docx, write_pdf  # noqa: E402
 
 SAMPLES = ROOT / "data" / "samples"
 

@@ -15,11 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.types import group_token, user_token
-
-
-class AclConfigError(ValueError):
-    pass
+from kb.core.errors import AclConfigError
+from kb.core.types import group_token, user_token
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:

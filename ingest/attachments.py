@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 
 from ingest.discover import FoundFile
-from kb.ports import DocRecord
+from kb.core.types import DocRecord
 
 MAX_DEPTH = 3  # a mail inside a mail inside a mail: deeper attachments are not opened
 SEPARATOR = "#"

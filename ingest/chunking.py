@@ -12,16 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ingest.loaders.base import Page
+from kb.core.text import sentence_spans
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"  # 3: chunk language by the one rule of kb.core.text.language
 
-_CLOSERS = "”’\"'）)\\]」』》"
-_BOUNDARY = re.compile(
-    rf"[。！？!?；;…]+[{_CLOSERS}]*[ \t]*"  # Chinese and English strong terminators
-    rf"|\.[{_CLOSERS}]*(?=\s|$)[ \t]*"  # a period before whitespace
-    r"|\n[ \t\n]*"  # line breaks: list items, table rows, paragraphs
-)
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD_BREAK = re.compile(r"[\s,，、:：]")
 
 
@@ -32,19 +26,6 @@ class Piece:
     end: int
     text: str
     section: str
-
-
-def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Spans covering text[start:end] exactly, each ending after a sentence boundary."""
-    spans: list[tuple[int, int]] = []
-    pos = start
-    for m in _BOUNDARY.finditer(text, start, end):
-        if m.end() > pos:
-            spans.append((pos, m.end()))
-            pos = m.end()
-    if pos < end:
-        spans.append((pos, end))
-    return spans
 
 
 def _hard_split(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
@@ -128,13 +109,6 @@ def chunk_pages(pages: Iterable[Page], size: int, overlap: int) -> list[Piece]:
     for page in pages:
         out.extend(chunk_page(page, size, overlap))
     return out
-
-
-def detect_lang(text: str) -> str:
-    letters = sum(1 for ch in text if ch.isalpha())
-    if not letters:
-        return "und"
-    return "zh" if len(_CJK.findall(text)) / letters >= 0.3 else "en"
 
 
 def context_text(title: str, section: str, text: str) -> str:

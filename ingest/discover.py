@@ -1,10 +1,11 @@
-"""Walk an ingest root: every regular file with a stable doc_id, a readable name and its size."""
+"""Walk an ingest root: every regular file with a stable doc_id, a readable name and its size;
+then hash what a plan needs hashed."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 SKIP_NAMES = frozenset({"acl.yaml", "acl.yml", "Thumbs.db", "desktop.ini"})
@@ -16,6 +17,15 @@ class FoundFile:
     rel: str  # relative to the root, posix separators, decoded for people
     doc_id: str
     size: int
+
+
+@dataclass(frozen=True)
+class Found:
+    """A file found under the root; `content_hash` is empty when it was not read."""
+
+    file: FoundFile
+    content_hash: str = ""
+    unreadable: str = ""  # why it could not be read, if it could not
 
 
 def doc_id_for(root: str, rel_raw: bytes) -> str:
@@ -72,3 +82,19 @@ def hash_file(path: str, block: int = 1 << 20) -> str:
         while chunk := f.read(block):
             h.update(chunk)
     return h.hexdigest()
+
+
+def scan(files: Iterable[FoundFile], max_bytes: int) -> Iterator[Found]:
+    """Hash each file; files over `max_bytes` are not read, files that vanished are left out."""
+    for f in files:
+        if f.size > max_bytes:
+            yield Found(f)
+            continue
+        try:
+            digest = hash_file(f.abs_path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            yield Found(f, unreadable=str(exc.strerror or exc))
+            continue
+        yield Found(f, digest)

@@ -7,7 +7,7 @@ from ingest import loaders
 from ingest.isolate import IsolatedLoader, Limits
 from ingest.loaders.base import LoadedDoc, LoadOptions
 from ingest.passwords import load_passwords
-from kb.config import Settings
+from kb.core.config import Settings
 
 
 class FileLoader:

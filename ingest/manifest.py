@@ -1,6 +1,6 @@
 """The manifest: which version of each file the indexes hold, and the recovery journal.
 
-Portable SQL: the same class runs on SQLite (kb.sqlite) and PostgreSQL (kb.postgres)."""
+Portable SQL: the same class runs on SQLite (kb.core.sqlite) and PostgreSQL (kb.core.postgres)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 
-from kb.ports import DocRecord
-from kb.sqlite import Database
+from kb.core.types import DocRecord
+from kb.core.ports import Database
 
-# Versioned migrations (kb/migrations.py): append, never edit. Step 1 keeps IF NOT EXISTS so
+# Versioned migrations (kb/core/migrations.py): append, never edit. Step 1 keeps IF NOT EXISTS so
 # that homes created before migrations existed adopt it unchanged.
 MIGRATIONS = ["""
 CREATE TABLE IF NOT EXISTS documents (

@@ -7,14 +7,13 @@ boxes left to right, with a space between words unless both sides are CJK.
 
 from __future__ import annotations
 
-import re
 import threading
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
+from kb.core.text import is_wide
 
 _ENGINE = None
 _LOCK = threading.Lock()
-_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 MIN_SCORE = 0.5
 
 
@@ -37,7 +36,7 @@ def engine():
 def _join(left: str, right: str) -> str:
     if not left:
         return right
-    if _CJK.match(left[-1]) and _CJK.match(right[:1] or " "):
+    if is_wide(left[-1]) and is_wide(right[:1] or " "):
         return left + right
     return left + " " + right
 

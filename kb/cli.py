@@ -1,4 +1,5 @@
-"""The `kb` command line: thin commands over kb.wiring; `--json` for machines."""
+"""The `kb` command line: thin commands over the service layer (kb/app/service.py); `--json` for
+machines. Expected failures (kb.core.errors) end with exit code 2 and one sentence on stderr."""
 
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ def _app(ctx: typer.Context):
     if ctx.obj is None:
         from pydantic import ValidationError
 
-        from kb.config import Settings
-        from kb.wiring import build
+        from kb.app.service import open_knowledge_base
+        from kb.core.config import Settings
 
         try:
-            ctx.obj = build(Settings())
+            ctx.obj = open_knowledge_base(Settings())
         except ValidationError as exc:
             _fail(f"invalid settings: {exc}")
     return ctx.obj
@@ -51,8 +52,7 @@ def ingest(
         "KB_WATCH_INTERVAL seconds) until stopped (SIGTERM, Ctrl-C).")] = False,
 ) -> None:
     """Sync folders into the indexes: add new files, update changed ones, drop deleted ones."""
-    from ingest.acl import AclConfigError
-    from ingest.pipeline import IngestLocked
+    from kb.core.errors import AclConfigError, IngestLocked
 
     kb = _app(ctx)
     for p in paths:
@@ -60,13 +60,12 @@ def ingest(
             _fail(f"no such file or folder: {p}")
     if watch and dry_run:
         _fail("--watch and --dry-run do not go together")
-    ingestor = kb.ingestor()
 
     def once() -> None:
         progress_cb, close = (None, lambda: None) if (as_json or dry_run or watch) \
             else _progress_bar()
         try:
-            report = ingestor.run([str(p) for p in paths], dry_run=dry_run, progress=progress_cb)
+            report = kb.ingest(paths, dry_run=dry_run, progress=progress_cb)
         finally:
             close()
         _print_report(report, as_json, dry_run, one_line=watch)
@@ -78,7 +77,9 @@ def ingest(
         once()
     except IngestLocked as exc:
         _fail(str(exc))
-    except (AclConfigError, FileNotFoundError, ValueError) as exc:
+    except AclConfigError as exc:
+        _fail(f"access rules: {exc}")
+    except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
 
 
@@ -105,8 +106,6 @@ def _watch(kb, paths: list[Path], once, as_json: bool) -> None:
     import signal
     import threading
 
-    from ingest.watch import watch
-
     stop = threading.Event()
 
     def request_stop(signum, frame) -> None:
@@ -123,7 +122,7 @@ def _watch(kb, paths: list[Path], once, as_json: bool) -> None:
 
     interval = kb.settings.watch_interval
     typer.echo(f"watching {', '.join(map(str, paths))} every {interval:g}s", err=True)
-    runs = watch([str(p) for p in paths], once, interval, stop, on_error=report_error)
+    runs = kb.watch([str(p) for p in paths], once, stop, on_error=report_error)
     typer.echo(f"stopped after {runs} sync(s)", err=True)
 
 
@@ -153,20 +152,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """What is searchable: every file with its status, chunk count and error."""
-    kb = _app(ctx)
-    docs = kb.manifest.docs()
-    files = [
-        {"root": d.root, "path": d.path, "status": "searchable" if d.status == "ok" else "failed",
-         "chunks": d.chunks, "error_code": d.error_code or None, "error": d.error or None,
-         "groups": sorted(d.acl), "ingested_at": d.ingested_at}
-        for d in docs
-    ]
-    ok = [d for d in docs if d.status == "ok"]
-    summary = {
-        "documents": len(ok), "failed": len(docs) - len(ok), "chunks": sum(d.chunks for d in ok),
-        "roots": sorted({d.root for d in docs}), "files": files,
-        "last_runs": kb.manifest.last_runs(5),
-    }
+    summary = _app(ctx).status()
+    files = summary["files"]
     if as_json:
         _print_json(summary)
         return
@@ -187,11 +174,11 @@ def delete(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Remove a file or folder from every index (the files on disk are not touched)."""
-    from ingest.pipeline import IngestLocked
+    from kb.core.errors import IngestLocked
 
     kb = _app(ctx)
     try:
-        n = kb.ingestor().delete_path(str(path))
+        n = kb.delete(path)
     except IngestLocked as exc:
         _fail(str(exc))
     if as_json:
@@ -207,9 +194,14 @@ Groups = Annotated[Optional[list[str]], typer.Option(
 
 
 def _principal(user: str, groups: Optional[list[str]]):
-    from kb.types import Principal
+    from kb.core.types import Principal
 
     return Principal(user, frozenset(groups or []))
+
+
+def _access_failed(exc: Exception) -> None:
+    """The last access check of a search refused its own results: a bug, reported as one."""
+    _fail(f"access check failed, nothing was shown: {exc}")
 
 
 @app.command()
@@ -223,18 +215,21 @@ def search(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Search the ingested documents the user may read."""
+    from kb.core.errors import AccessViolation
+    from kb.core.highlight import mark, snippet
+
     kb = _app(ctx)
-    searcher = kb.searcher()
     try:
-        hits = searcher.search(query, _principal(user, group), k=k, mode=mode)
+        result = kb.search(query, _principal(user, group), k=k, mode=mode)
+    except AccessViolation as exc:
+        _access_failed(exc)
     except ValueError as exc:
         _fail(str(exc))
-    rows = _hit_rows(hits)
+    out = result.to_json()
+    rows = out["hits"]
     if as_json:
-        _print_json({"hits": rows,
-                     "timings_ms": {k_: round(v, 2) for k_, v in searcher.last_timings.items()}})
+        _print_json(out)
         return
-    from retriever.highlight import mark, snippet
 
     if not rows:
         typer.echo("No results.")
@@ -244,15 +239,6 @@ def search(
         text, spans = snippet(r["text"], query)
         on, off = typer.style("\0", fg="yellow", bold=True).split("\0")
         typer.echo(f"{r['rank']:>2}. {where}  [{r['score']:.4f}]\n    {mark(text, spans, on, off)}")
-
-
-def _hit_rows(hits) -> list[dict]:
-    return [
-        {"rank": i, "score": round(h.score, 6), "doc_id": h.chunk.doc_id, "path": h.chunk.path,
-         "page": h.chunk.page, "section": h.chunk.section, "chunk_id": h.chunk.chunk_id,
-         "char_start": h.chunk.char_start, "char_end": h.chunk.char_end, "text": h.chunk.text}
-        for i, h in enumerate(hits, start=1)
-    ]
 
 
 @app.command()
@@ -265,21 +251,19 @@ def ask(
 ) -> None:
     """Answer from the documents the user may read, quoted with citations, or say that the
     knowledge base does not contain the answer."""
+    from kb.core.errors import AccessViolation
+
     kb = _app(ctx)
     try:
-        answer = kb.assistant().ask(question, _principal(user, group))
-    except (ValueError, RuntimeError) as exc:
+        answer = kb.ask(question, _principal(user, group))
+    except AccessViolation as exc:
+        _access_failed(exc)
+    except (ValueError, RuntimeError) as exc:  # AnswererFailed, a misconfigured chat model
         _fail(str(exc))
-    citations = [
-        {"n": c.n, "doc_id": c.doc_id, "path": c.path, "page": c.page, "section": c.section,
-         "char_start": c.char_start, "char_end": c.char_end, "quote": c.quote}
-        for c in answer.citations
-    ]
+    out = answer.to_json()
+    citations = out["citations"]
     if as_json:
-        _print_json({"answer": answer.text, "refused": answer.refused, "reason": answer.reason,
-                     "standalone_question": answer.standalone_question,
-                     "citations": citations, "hits": _hit_rows(answer.hits),
-                     "timings_ms": {k_: round(v, 2) for k_, v in answer.timings.items()}})
+        _print_json(out)
         return
     typer.echo(answer.text)
     if citations:
@@ -307,7 +291,8 @@ def eval_(
     """Retrieval metrics of a question set against the ingested corpus (recall@1/5/10, MRR@10,
     strict and lenient, overall and per dataset) and query latency; with --answers also the
     answer metrics (accuracy, refusal per kind, hallucination, citation precision)."""
-    from kb.evaluate import evaluate, evaluate_answers, load_questions, missing_gold
+    from kb.app.evaluate import load_questions, missing_gold
+    from kb.core.errors import AccessViolation
 
     kb = _app(ctx)
     if not questions.is_file():
@@ -316,24 +301,17 @@ def eval_(
         qs = load_questions(questions, prefix)
     except ValueError as exc:
         _fail(str(exc))
-    mode = mode or kb.settings.search_mode
-    known = {d.path for d in kb.manifest.docs() if d.status == "ok"}
+    known = kb.known_paths()
     if not known:
         _fail("nothing is ingested: run `kb ingest` on the corpus first")
     absent = missing_gold(qs, known)
     bar, close = (None, lambda: None) if as_json else _progress_bar("eval")
     progress = bar and (lambda i, n: bar("eval", i, n, ""))
     try:
-        if answers:
-            if mode != kb.settings.search_mode:
-                _fail("--answers uses the configured search mode (KB_SEARCH_MODE); drop --mode")
-            result = evaluate_answers(
-                kb.assistant(), qs, _principal(user, group), k=kb.settings.search_k,
-                misses=misses, progress=progress, per_question=per_question,
-                answer_k=kb.settings.answer_k, warm_up=kb.searcher().warm_up, mode=mode)
-        else:
-            result = evaluate(kb.searcher(), qs, _principal(user, group), k=k, mode=mode,
-                              misses=misses, progress=progress, per_question=per_question)
+        result = kb.evaluate(qs, _principal(user, group), k=k, mode=mode, answers=answers,
+                             misses=misses, per_question=per_question, progress=progress)
+    except AccessViolation as exc:
+        _access_failed(exc)
     except (ValueError, RuntimeError) as exc:
         _fail(str(exc))
     finally:
@@ -392,7 +370,7 @@ def reindex_keywords(
     """Rebuild the keyword index (tokens and statistics) from the chunks it stores."""
     kb = _app(ctx)
     t = time.perf_counter()
-    n = kb.keyword_index.rebuild()
+    n = kb.reindex_keywords()
     took = time.perf_counter() - t
     if as_json:
         _print_json({"chunks": n, "seconds": round(took, 3)})
@@ -407,7 +385,7 @@ def serve(
     address: Annotated[Optional[str], typer.Option(help="Address to bind (default KB_SERVE_ADDRESS).")] = None,
 ) -> None:
     """Serve the Streamlit page (no usage statistics; bound to the configured address only)."""
-    from kb.auth import write_streamlit_secrets
+    from kb.app.auth import write_streamlit_secrets
 
     kb = _app(ctx)
     s = kb.settings.model_copy(update={

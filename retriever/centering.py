@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from retriever.probe_queries import PROBES
-from retriever.tokens import cjk_share
+from kb.core.text import cjk_share
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS query_centroids (

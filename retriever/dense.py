@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from kb.types import Chunk
+from kb.core.types import Chunk, Neighbours
 
 _NO_PAGE = 0  # Chroma metadata cannot hold None; pages are 1-based so 0 means "no page"
 
@@ -82,7 +82,6 @@ class ChromaVectorIndex:
         self._name = collection
         self._collection = None
         self.overfetch = overfetch  # see query(); 1 = always filter inside Chroma's where
-        self.last_path = ""
 
     @property
     def collection(self):
@@ -147,9 +146,7 @@ class ChromaVectorIndex:
     def count(self) -> int:
         return int(self.collection.count())
 
-    def query(
-        self, vector: Sequence[float], k: int, tokens: Iterable[str]
-    ) -> list[tuple[Chunk, float]]:
+    def query(self, vector: Sequence[float], k: int, tokens: Iterable[str]) -> Neighbours:
         """Cosine similarity (1 - distance), best first, among chunks readable with `tokens`.
 
         Chroma's local `where` costs about 2.5 microseconds per *matching* record (it lists
@@ -157,10 +154,11 @@ class ChromaVectorIndex:
         chunks. So with `overfetch` > 1 the nearest `k * overfetch` chunks are fetched without a
         filter and those the asker cannot read are dropped right here, before anything else
         sees them; only when that leaves fewer than k does the query run again with the access
-        filter inside Chroma's `where`. Both ways return the nearest k readable chunks.
+        filter inside Chroma's `where`. Both ways return the nearest k readable chunks; the
+        result says which path it took.
         """
         if k <= 0:
-            return []
+            return Neighbours()
         allowed = frozenset(tokens)
         where = acl_where(allowed)  # also refuses an empty token set
         vec = [list(map(float, vector))]
@@ -171,11 +169,9 @@ class ChromaVectorIndex:
             rows = self._rows(res)
             readable = [(c, s) for c, s in rows if c.acl & allowed]
             if len(readable) >= k or len(rows) < fetch:  # enough, or the whole collection
-                self.last_path = "overfetch"
-                return readable[:k]
-        self.last_path = "where"
-        return self._rows(self.collection.query(
-            query_embeddings=vec, n_results=k, where=where, include=include))
+                return Neighbours(tuple(readable[:k]), "overfetch")
+        return Neighbours(tuple(self._rows(self.collection.query(
+            query_embeddings=vec, n_results=k, where=where, include=include))), "where")
 
     @staticmethod
     def _rows(res) -> list[tuple[Chunk, float]]:

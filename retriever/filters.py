@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from kb.types import Chunk
+from kb.core.errors import AccessViolation
+from kb.core.types import Chunk
 
 
 def visible(
@@ -25,10 +26,6 @@ def visible(
             continue
         out.append(c)
     return out
-
-
-class AccessViolation(RuntimeError):
-    """A result the principal may not read reached the end of the search: a bug, never data."""
 
 
 def assert_readable(chunks: Iterable[Chunk], tokens: frozenset[str]) -> None:

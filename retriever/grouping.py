@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from kb.types import Hit
+from kb.core.types import Hit
 
 
 def limit_per_doc(hits: Iterable[Hit], k: int, per_doc: int) -> list[Hit]:

@@ -6,19 +6,20 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from kb.config import Settings
-from kb.types import Chunk, Hit, Principal
+from kb.core.config import Settings
+from kb.core.types import Chunk, Hit, Principal, SearchResult
 from retriever.filters import assert_readable, visible
 from retriever.fusion import fuse, minmax
 from retriever.grouping import limit_per_doc
 from retriever.rerank import Reranker, rerank
-from retriever.tokens import query_scripts
+from kb.core.text import query_scripts
 
 MODES = ("hybrid", "dense", "keyword")
 
 
 class HybridSearcher:
-    """`search()` is safe to call from several threads; `last_timings` describes the last call."""
+    """`search()` is safe to call from several threads: it keeps no state of its own; each result
+    carries its own timings and dense path."""
 
     def __init__(self, vectors, keywords, manifest, embedder, settings: Settings,
                  reranker: Reranker | None = None, centering=None) -> None:
@@ -29,7 +30,6 @@ class HybridSearcher:
         self.embedder = embedder
         self.settings = settings
         self.reranker = reranker
-        self.last_timings: dict[str, float] = {}
 
     def warm_up(self, mode: str | None = None) -> None:
         """Load the embedding model, the Chinese segmenter and the stores `mode` uses, so that
@@ -43,7 +43,7 @@ class HybridSearcher:
         return qvec if self.centering is None else self.centering.center(query, qvec)
 
     def search(self, query: str, principal: Principal, k: int | None = None,
-               mode: str | None = None) -> list[Hit]:
+               mode: str | None = None) -> SearchResult:
         s = self.settings
         mode = mode or s.search_mode
         if mode not in MODES:
@@ -56,12 +56,14 @@ class HybridSearcher:
 
         dense: list[tuple[Chunk, float]] = []
         keyword: list[tuple[Chunk, float]] = []
+        dense_path = ""
         if mode in ("hybrid", "dense") and query.strip():
             t = time.perf_counter()
             qvec = self.query_vector(query)
             timings["embed_ms"] = _ms(t)
             t = time.perf_counter()
-            dense = self.vectors.query(qvec, n, tokens)
+            neighbours = self.vectors.query(qvec, n, tokens)
+            dense, dense_path = list(neighbours), neighbours.path
             timings["dense_ms"] = _ms(t)
         if mode in ("hybrid", "keyword"):
             t = time.perf_counter()
@@ -102,8 +104,7 @@ class HybridSearcher:
         hits = limit_per_doc(ranked, k, s.max_per_doc)
         assert_readable((h.chunk for h in hits), tokens)
         timings["total_ms"] = _ms(t0)
-        self.last_timings = timings
-        return hits
+        return SearchResult(tuple(hits), timings, dense_path)
 
 
 def _dense_only_across_languages(fused, dense, keyword, query: str, s: Settings) -> dict[str, float]:

@@ -1,31 +1,25 @@
-"""Keyword index: SQLite FTS5 over pre-segmented tokens, access filtered in SQL, BM25 scored
-with statistics of the chunks the asker may read.
+"""Keyword index on SQLite: FTS5 over pre-segmented tokens, access filtered in SQL (a join on
+kw_acl), BM25 scored by retriever/bm25.py with statistics of the chunks the asker may read.
 
 FTS5's own `bm25()` takes its idf and average length from every row of the table, readable or
-not, so a restricted document would shift the scores and the order of the chunks a user sees (a
-side channel: "does any restricted chunk contain this word?"). We therefore keep document
-frequencies and lengths per access label (the sorted token list of a chunk) and score with the
-sums over the labels the asker can read. FTS5 only proposes the candidate pool (access filtered
-inside the query); every score and every order the caller sees comes from visible statistics.
-See docs/RETRIEVAL.md ("Permissions and statistics").
+not, so it only ranks the candidate pool (access filtered inside the query); every score and
+every order the caller sees comes from the per-label statistics (see retriever/bm25.py and
+docs/RETRIEVAL.md, "Permissions and statistics").
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from kb.sqlite import Database
-from kb.types import Chunk
-from retriever.tokens import query_terms, tokenize
+from kb.core.ports import Database
+from kb.core.types import Chunk
+from retriever import bm25
+from retriever.bm25 import CHUNK_COLUMNS, TOKENIZER_VERSION, index_text, label_of, row_to_chunk
+
+__all__ = ["FtsKeywordIndex", "fts_query"]
 
 log = logging.getLogger(__name__)
-
-# Bump when tokenize() or index_text() change: the index is then rebuilt from its own rows.
-TOKENIZER_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kw_chunks (
@@ -74,37 +68,11 @@ CREATE TABLE IF NOT EXISTS kw_labels (
 );
 """
 
-K1 = 1.2
-B = 0.75
 
-
-def fts_query(terms: Iterable[str]) -> str:
-    """An OR of quoted terms (FTS5 syntax can never be injected)."""
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(terms))
-
-
-def index_text(chunk: Chunk) -> str:
-    """What the keyword index sees: the passage with its title and section as context."""
-    return " ".join(tokenize(f"{chunk.title}\n{chunk.section}\n{chunk.text}"))
-
-
-def label_of(acl: Iterable[str]) -> str:
-    return json.dumps(sorted(set(acl)))
-
-
-def idf(n_docs: int, df: int) -> float:
-    """BM25 idf that never goes negative (Lucene's form)."""
-    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-
-
-def _row_to_chunk(row) -> Chunk:
-    return Chunk(
-        chunk_id=row["chunk_id"], doc_id=row["doc_id"], version=row["version"],
-        ordinal=row["ordinal"], text=row["text"], page=row["page"],
-        char_start=row["char_start"], char_end=row["char_end"], section=row["section"],
-        lang=row["lang"], acl=frozenset(json.loads(row["acl"])), path=row["path"],
-        title=row["title"],
-    )
+def fts_query(terms: Iterable[str], every: bool = False) -> str:
+    """An OR (or, with `every`, an AND) of quoted terms: FTS5 syntax can never be injected."""
+    op = " AND " if every else " OR "
+    return op.join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(terms))
 
 
 class FtsKeywordIndex:
@@ -147,7 +115,7 @@ class FtsKeywordIndex:
             conn.execute("DELETE FROM kw_terms")
             conn.execute("DELETE FROM kw_labels")
             for row in rows:
-                chunk = _row_to_chunk(row)
+                chunk = row_to_chunk(row)
                 self._add_tokens(conn, row["rowid"], index_text(chunk).split(), row["acl"])
             conn.execute("INSERT OR REPLACE INTO kw_meta (key, value) VALUES ('tokenizer', ?)",
                          (TOKENIZER_VERSION,))
@@ -159,29 +127,7 @@ class FtsKeywordIndex:
         conn.execute("INSERT INTO kw_fts (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(tokens)))
         conn.execute("INSERT INTO kw_len (chunk_rowid, n_tokens) VALUES (?, ?)",
                      (rowid, len(tokens)))
-        FtsKeywordIndex._count(conn, set(tokens), len(tokens), label, +1)
-
-    @staticmethod
-    def _count(conn, terms: set[str], length: int, label: str, sign: int) -> None:
-        """Add (sign +1) or remove (-1) one chunk's terms and length in its label's statistics.
-        Column names are qualified for PostgreSQL (SQLite accepts them too); terms go in sorted
-        order so that concurrent writers on PostgreSQL lock rows in the same order."""
-        ordered = sorted(terms)
-        conn.executemany(
-            "INSERT INTO kw_terms (term, label, df) VALUES (?, ?, ?)"
-            " ON CONFLICT (term, label) DO UPDATE SET df = kw_terms.df + excluded.df",
-            [(t, label, sign) for t in ordered],
-        )
-        conn.execute(
-            "INSERT INTO kw_labels (label, n, total_len) VALUES (?, ?, ?)"
-            " ON CONFLICT (label) DO UPDATE SET n = kw_labels.n + excluded.n,"
-            " total_len = kw_labels.total_len + excluded.total_len",
-            (label, sign, sign * length),
-        )
-        if sign < 0:
-            conn.executemany("DELETE FROM kw_terms WHERE term = ? AND label = ? AND df <= 0",
-                             [(t, label) for t in ordered])
-            conn.execute("DELETE FROM kw_labels WHERE label = ? AND n <= 0", (label,))
+        bm25.tally(conn, set(tokens), len(tokens), label, +1)
 
     @staticmethod
     def _stored_tokens(conn, rowid: int) -> list[str]:
@@ -196,8 +142,7 @@ class FtsKeywordIndex:
                 self._delete_where(conn, "chunk_id = ?", (c.chunk_id,))
                 label = label_of(c.acl)
                 cur = conn.execute(
-                    "INSERT INTO kw_chunks (chunk_id, doc_id, version, ordinal, text, page,"
-                    " char_start, char_end, section, lang, path, title, acl)"
+                    f"INSERT INTO kw_chunks ({CHUNK_COLUMNS})"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (c.chunk_id, c.doc_id, c.version, c.ordinal, c.text, c.page, c.char_start,
                      c.char_end, c.section, c.lang, c.path, c.title, label),
@@ -212,7 +157,7 @@ class FtsKeywordIndex:
         rows = conn.execute(f"SELECT rowid, acl FROM kw_chunks WHERE {where}", params).fetchall()
         for rowid, label in rows:
             tokens = cls._stored_tokens(conn, rowid)
-            cls._count(conn, set(tokens), len(tokens), label, -1)
+            bm25.tally(conn, set(tokens), len(tokens), label, -1)
             conn.execute("DELETE FROM kw_fts WHERE rowid = ?", (rowid,))
             conn.execute("DELETE FROM kw_len WHERE chunk_rowid = ?", (rowid,))
             conn.execute("DELETE FROM kw_acl WHERE chunk_rowid = ?", (rowid,))
@@ -234,8 +179,8 @@ class FtsKeywordIndex:
             for rowid, old in rows.fetchall():
                 if old != new:
                     tokens = self._stored_tokens(conn, rowid)
-                    self._count(conn, set(tokens), len(tokens), old, -1)
-                    self._count(conn, set(tokens), len(tokens), new, +1)
+                    bm25.tally(conn, set(tokens), len(tokens), old, -1)
+                    bm25.tally(conn, set(tokens), len(tokens), new, +1)
                 conn.execute("UPDATE kw_chunks SET acl = ? WHERE rowid = ?", (new, rowid))
                 conn.execute("DELETE FROM kw_acl WHERE chunk_rowid = ?", (rowid,))
                 conn.executemany("INSERT INTO kw_acl (chunk_rowid, token) VALUES (?, ?)",
@@ -246,93 +191,43 @@ class FtsKeywordIndex:
         self._init()
         return {r["chunk_id"] for r in self.db.query("SELECT chunk_id FROM kw_chunks")}
 
-    def get(self, chunk_ids: Iterable[str]) -> list[Chunk]:
-        self._init()
-        ids = list(chunk_ids)
-        out: list[Chunk] = []
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ", ".join("?" for _ in part)
-            rows = self.db.query(f"SELECT * FROM kw_chunks WHERE chunk_id IN ({marks})", part)
-            out.extend(_row_to_chunk(r) for r in rows)
-        return out
-
     def count(self) -> int:
         self._init()
         return int(self.db.query("SELECT count(*) AS n FROM kw_chunks")[0]["n"])
 
-    def visible_stats(self, terms: Sequence[str], tokens: Iterable[str]):
-        """(chunks, average length, {term: df}) over the chunks readable with `tokens`."""
-        allowed = set(tokens)
-        labels = [r for r in self.db.query("SELECT label, n, total_len FROM kw_labels")
-                  if allowed & set(json.loads(r["label"]))]
-        n_docs = sum(r["n"] for r in labels)
-        if not n_docs or not terms:
-            return n_docs, 0.0, {}
-        avgdl = sum(r["total_len"] for r in labels) / n_docs
-        names = [r["label"] for r in labels]
-        df: dict[str, int] = {}
-        for start in range(0, len(names), 400):  # stay under SQLite's variable limit
-            part = names[start : start + 400]
-            rows = self.db.query(
-                f"SELECT term, SUM(df) AS df FROM kw_terms WHERE term IN ({', '.join('?' * len(terms))})"
-                f" AND label IN ({', '.join('?' * len(part))}) GROUP BY term",
-                [*terms, *part],
-            )
-            for r in rows:
-                df[r["term"]] = df.get(r["term"], 0) + int(r["df"])
-        return n_docs, avgdl, df
-
-    def search(self, query: str, k: int, tokens: Iterable[str]) -> list[tuple[Chunk, float]]:
-        """Chunks readable with `tokens`, best first, scored by BM25 over readable chunks only,
-        divided by the best score the query could reach (sum of idf * (k1 + 1)): in [0, 1).
-
-        Candidates must contain a query term that is rare among the readable chunks (document
-        frequency at most `common_cutoff` of them); common terms add to the score of those
-        candidates but do not make candidates (Elasticsearch's "common terms" rule: matching
-        every chunk that says "year" or 年 costs time and finds nothing useful). A query made
-        only of common terms needs all of them, or any of them if that finds fewer than k."""
+    def read_chunks(self, doc_id: str, version: str, tokens: Iterable[str]) -> list[Chunk]:
+        """The chunks of one version of a document in ordinal order, readable with `tokens`
+        (the kw_acl join is inside the query)."""
         self._init()
         allowed = sorted(set(tokens))
-        terms = query_terms(query)
-        if not terms or not allowed or k <= 0:
-            return []
-        n_docs, avgdl, df = self.visible_stats(terms, allowed)
-        weights = {t: idf(n_docs, df[t]) for t in terms if df.get(t)}
-        if not weights:
-            return []
-        ceiling = sum(weights.values()) * (K1 + 1.0)
-        rare = [t for t in weights if df[t] <= self.common_cutoff * n_docs]
-        if rare:
-            pool = self._pool(fts_query(rare), allowed, max(k, self.pool))
-        else:
-            pool = self._pool(" AND ".join(fts_query([t]) for t in weights), allowed,
-                              max(k, self.pool))
-            if len(pool) < k:
-                pool = self._pool(fts_query(weights), allowed, max(k, self.pool))
-        scored: list[tuple[float, int]] = []
-        for r in pool:
-            toks = r["tokens"].split()
-            norm = K1 * (1.0 - B + B * r["n_tokens"] / avgdl)
-            score = 0.0
-            for t, w in weights.items():
-                tf = toks.count(t)
-                if tf:
-                    score += w * tf * (K1 + 1.0) / (tf + norm)
-            scored.append((score / ceiling, r["rowid"]))
-        scored.sort(key=lambda sr: -sr[0])
-        top = scored[:k]
-        if not top:
+        if not allowed:
             return []
         rows = self.db.query(
-            f"SELECT * FROM kw_chunks WHERE rowid IN ({', '.join('?' * len(top))})",
-            [rowid for _, rowid in top])
-        by_rowid = {r["rowid"]: _row_to_chunk(r) for r in rows}
-        out = [(by_rowid[rowid], score) for score, rowid in top if rowid in by_rowid]
-        out.sort(key=lambda cs: (-cs[1], cs[0].chunk_id))
-        return out
+            f"SELECT {CHUNK_COLUMNS} FROM kw_chunks c WHERE c.doc_id = ? AND c.version = ?"
+            " AND EXISTS (SELECT 1 FROM kw_acl a WHERE a.chunk_rowid = c.rowid"
+            f"             AND a.token IN ({', '.join('?' * len(allowed))}))"
+            " ORDER BY c.ordinal",
+            [doc_id, version, *allowed])
+        return [row_to_chunk(r) for r in rows]
 
-    def _pool(self, match: str, allowed: list[str], limit: int):
+    def visible_stats(self, terms: Sequence[str],
+                      tokens: Iterable[str]) -> tuple[int, float, dict[str, int]]:
+        """(chunks, average length, {term: df}) over the chunks readable with `tokens`."""
+        self._init()
+        return bm25.visible_stats(self.db, terms, tokens)
+
+    def term_weights(self, terms: Sequence[str], tokens: Iterable[str]) -> dict[str, float]:
+        """{term: idf among the chunks readable with `tokens`} (bm25.term_weights)."""
+        n_docs, _, df = self.visible_stats(terms, tokens)
+        return bm25.term_weights(terms, n_docs, df)
+
+    def search(self, query: str, k: int, tokens: Iterable[str]) -> list[tuple[Chunk, float]]:
+        """BM25 over the readable chunks, best first, in [0, 1) (see bm25.search)."""
+        self._init()
+        return bm25.search(self, query, k, tokens)
+
+    def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
+                   limit: int) -> list:
         """Rank inside FTS5 (access filtered) first; read the token lists of the best only."""
         marks = ", ".join("?" for _ in allowed)
         return self.db.query(
@@ -343,5 +238,5 @@ class FtsKeywordIndex:
             "  ORDER BY bm25(kw_fts) LIMIT ?) AS top"
             " JOIN kw_fts f ON f.rowid = top.rowid"
             " JOIN kw_len l ON l.chunk_rowid = top.rowid",
-            [match, *allowed, limit],
+            [fts_query(terms, every), *allowed, limit],
         )

@@ -1,30 +1,25 @@
 """Keyword index on PostgreSQL: the same tokens, statistics and scores as the FTS5 index.
 
-Chunks are stored with their jieba/Snowball tokens (retriever/tokens.py) as space-joined text and
+Chunks are stored with their jieba/Snowball tokens (kb/core/text.py) as space-joined text and
 as a `tsvector` built with `array_to_tsvector` (lexemes verbatim: PostgreSQL's parser never
 re-splits a Chinese word or a stemmed English one), GIN-indexed; access tokens are a `text[]`
-column, GIN-indexed, and the candidate query filters on it inside the SQL (`acl_tokens && ...`).
-Per-access-label statistics (kw_terms, kw_labels) are kept exactly as FtsKeywordIndex keeps
-them, and scoring is FtsKeywordIndex.search itself: BM25 over the chunks the asker may read.
-Only the candidate pool differs: `ts_rank` of the readable matching chunks instead of FTS5's
-bm25 (neither sees unreadable chunks' statistics: ts_rank uses none). See docs/RETRIEVAL.md
-("Permissions and statistics") and docs/SCALING.md.
+column, GIN-indexed, and every read filters on it inside the SQL (`acl_tokens && ...`).
+Per-access-label statistics (kw_terms, kw_labels) and scoring are retriever/bm25.py's, as for
+FtsKeywordIndex: BM25 over the chunks the asker may read. Only the candidate pool differs:
+`ts_rank` of the readable matching chunks instead of FTS5's bm25 (neither sees unreadable
+chunks' statistics: ts_rank uses none). See docs/RETRIEVAL.md ("Permissions and statistics")
+and docs/SCALING.md.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from kb.types import Chunk
-from retriever.keyword import (
-    TOKENIZER_VERSION,
-    FtsKeywordIndex,
-    _row_to_chunk,
-    index_text,
-    label_of,
-)
+from kb.core.ports import Database
+from kb.core.types import Chunk
+from retriever import bm25
+from retriever.bm25 import CHUNK_COLUMNS, TOKENIZER_VERSION, index_text, label_of, row_to_chunk
 
 log = logging.getLogger(__name__)
 
@@ -66,31 +61,37 @@ CREATE TABLE IF NOT EXISTS kw_labels (
 CREATE TABLE IF NOT EXISTS kw_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """]
 
-_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
-
 
 def lexeme(term: str) -> str:
     """A tsquery operand matching `term` exactly (quoted, no normalisation on input)."""
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsquery(fts_match: str) -> str:
-    """FtsKeywordIndex's match expressions (`"a" OR "b"`, `"a" AND "b"`) as a tsquery."""
-    terms = [t.replace('""', '"') for t in _QUOTED.findall(fts_match)]
-    op = " & " if '" AND "' in fts_match else " | "
-    return op.join(lexeme(t) for t in terms)
+def tsquery(terms: Iterable[str], every: bool = False) -> str:
+    """A tsquery matching chunks with every term (`every`) or any of them."""
+    op = " & " if every else " | "
+    return op.join(lexeme(t) for t in dict.fromkeys(terms))
 
 
 _INSERT = (
-    "INSERT INTO kw_chunks (chunk_id, doc_id, version, ordinal, text, page, char_start,"
-    " char_end, section, lang, path, title, acl, acl_tokens, tokens, n_tokens, tsv)"
+    f"INSERT INTO kw_chunks ({CHUNK_COLUMNS}, acl_tokens, tokens, n_tokens, tsv)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, array_to_tsvector(?::text[]))"
 )
 
 
-class PgKeywordIndex(FtsKeywordIndex):
-    """FtsKeywordIndex's contract and scores on a kb.postgres.PostgresDatabase."""
+class PgKeywordIndex:
+    """The keyword index on a kb.core.postgres.PostgresDatabase: FtsKeywordIndex's contract and
+    scores. Cheap to construct; the schema is migrated (or the index rebuilt after a tokenizer
+    change) on first use. `pool` and `common_cutoff` as for FtsKeywordIndex."""
 
+    def __init__(self, db: Database, pool: int = 100,
+                 common_cutoff: float = 0.05) -> None:
+        self.db = db
+        self.pool = pool
+        self.common_cutoff = common_cutoff
+        self._ready = False
+
+    # ------------------------------------------------------------------ schema
     def _init(self) -> None:
         if self._ready:
             return
@@ -105,6 +106,7 @@ class PgKeywordIndex(FtsKeywordIndex):
             self.rebuild()
 
     def rebuild(self) -> int:
+        """Re-tokenize every stored chunk: tokens, tsvector and statistics. Returns the count."""
         self._ready = True
         self.db.migrate("keyword", MIGRATIONS)
         rows = self.db.query("SELECT * FROM kw_chunks ORDER BY rowid")
@@ -113,12 +115,12 @@ class PgKeywordIndex(FtsKeywordIndex):
             conn.execute("DELETE FROM kw_terms")
             conn.execute("DELETE FROM kw_labels")
             for row in rows:
-                tokens = index_text(_row_to_chunk(row)).split()
+                tokens = index_text(row_to_chunk(row)).split()
                 conn.execute(
                     "UPDATE kw_chunks SET tokens = ?, n_tokens = ?,"
                     " tsv = array_to_tsvector(?::text[]) WHERE rowid = ?",
                     (" ".join(tokens), len(tokens), sorted(set(tokens)), row["rowid"]))
-                self._count(conn, set(tokens), len(tokens), row["acl"], +1)
+                bm25.tally(conn, set(tokens), len(tokens), row["acl"], +1)
             conn.execute(
                 "INSERT INTO kw_meta (key, value) VALUES ('tokenizer', ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (TOKENIZER_VERSION,))
@@ -136,15 +138,23 @@ class PgKeywordIndex(FtsKeywordIndex):
                     c.chunk_id, c.doc_id, c.version, c.ordinal, c.text, c.page, c.char_start,
                     c.char_end, c.section, c.lang, c.path, c.title, label, sorted(c.acl),
                     " ".join(tokens), len(tokens), sorted(set(tokens))))
-                self._count(conn, set(tokens), len(tokens), label, +1)
+                bm25.tally(conn, set(tokens), len(tokens), label, +1)
 
-    @classmethod
-    def _delete_where(cls, conn, where: str, params: tuple) -> None:
+    @staticmethod
+    def _delete_where(conn, where: str, params: tuple) -> None:
         rows = conn.execute(
             f"DELETE FROM kw_chunks WHERE {where} RETURNING acl, tokens", params).fetchall()
         for label, tokens in rows:
             toks = tokens.split()
-            cls._count(conn, set(toks), len(toks), label, -1)
+            bm25.tally(conn, set(toks), len(toks), label, -1)
+
+    def delete_doc(self, doc_id: str, keep_version: str | None = None) -> None:
+        self._init()
+        with self.db.tx() as conn:
+            if keep_version is None:
+                self._delete_where(conn, "doc_id = ?", (doc_id,))
+            else:
+                self._delete_where(conn, "doc_id = ? AND version != ?", (doc_id, keep_version))
 
     def relabel(self, doc_id: str, acl: frozenset[str]) -> None:
         self._init()
@@ -156,19 +166,53 @@ class PgKeywordIndex(FtsKeywordIndex):
             for rowid, old, tokens in rows:
                 if old != new:
                     toks = tokens.split()
-                    self._count(conn, set(toks), len(toks), old, -1)
-                    self._count(conn, set(toks), len(toks), new, +1)
+                    bm25.tally(conn, set(toks), len(toks), old, -1)
+                    bm25.tally(conn, set(toks), len(toks), new, +1)
                 conn.execute("UPDATE kw_chunks SET acl = ?, acl_tokens = ?::text[] WHERE rowid = ?",
                              (new, sorted(acl), rowid))
 
     # ------------------------------------------------------------------- reads
-    def _pool(self, match: str, allowed: list[str], limit: int):
-        """Readable chunks matching the query (both tests inside one SQL statement), the
-        `limit` best by ts_rank; FtsKeywordIndex.search rescores them with visible BM25."""
-        query = tsquery(match)
+    def ids(self) -> set[str]:
+        self._init()
+        return {r["chunk_id"] for r in self.db.query("SELECT chunk_id FROM kw_chunks")}
+
+    def count(self) -> int:
+        self._init()
+        return int(self.db.query("SELECT count(*) AS n FROM kw_chunks")[0]["n"])
+
+    def read_chunks(self, doc_id: str, version: str, tokens: Iterable[str]) -> list[Chunk]:
+        """The chunks of one version of a document in ordinal order, readable with `tokens`
+        (`acl_tokens &&` inside the query)."""
+        self._init()
+        rows = self.db.query(
+            f"SELECT {CHUNK_COLUMNS} FROM kw_chunks"
+            " WHERE doc_id = ? AND version = ? AND acl_tokens && ?::text[] ORDER BY ordinal",
+            (doc_id, version, sorted(set(tokens))))
+        return [row_to_chunk(r) for r in rows]
+
+    def visible_stats(self, terms: Sequence[str],
+                      tokens: Iterable[str]) -> tuple[int, float, dict[str, int]]:
+        """(chunks, average length, {term: df}) over the chunks readable with `tokens`."""
+        self._init()
+        return bm25.visible_stats(self.db, terms, tokens)
+
+    def term_weights(self, terms: Sequence[str], tokens: Iterable[str]) -> dict[str, float]:
+        """{term: idf among the chunks readable with `tokens`} (bm25.term_weights)."""
+        n_docs, _, df = self.visible_stats(terms, tokens)
+        return bm25.term_weights(terms, n_docs, df)
+
+    def search(self, query: str, k: int, tokens: Iterable[str]) -> list[tuple[Chunk, float]]:
+        """BM25 over the readable chunks, best first, in [0, 1) (see bm25.search)."""
+        self._init()
+        return bm25.search(self, query, k, tokens)
+
+    def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
+                   limit: int) -> list:
+        """Readable chunks matching the terms (both tests inside one SQL statement), the
+        `limit` best by ts_rank; bm25.search rescores them with visible BM25."""
+        query = tsquery(terms, every)
         return self.db.query(
             "SELECT rowid, tokens, n_tokens FROM kw_chunks"
             " WHERE tsv @@ ?::tsquery AND acl_tokens && ?::text[]"
             " ORDER BY ts_rank(tsv, ?::tsquery, 1) DESC, rowid LIMIT ?",
             (query, list(allowed), query, limit))
-

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from kb.types import Hit
+from kb.core.types import Hit
 
 
 @runtime_checkable
@@ -40,7 +40,7 @@ class CrossEncoderReranker:
     def _load(self):
         with self._lock:
             if self._model is None:
-                from kb.embeddings import offline_sentence_transformers
+                from kb.core.embeddings import offline_sentence_transformers
 
                 self._model = offline_sentence_transformers("CrossEncoder")(
                     str(self.folder), device="cpu", max_length=self.max_length,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.passages import Passage
 from assistant.refusal import RefusalModel
-from kb.types import Chunk, Hit
+from kb.core.types import Chunk, Hit
 
 
 def passage(n: int, text: str, *, doc: str = "d", start: int = 0, title: str = "",

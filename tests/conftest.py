@@ -31,14 +31,14 @@ def _isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture
 def settings(tmp_path):
-    from kb.config import Settings
+    from kb.core.config import Settings
 
     return Settings(home=tmp_path / "kbhome", chunk_size=200, chunk_overlap=40)
 
 
 @pytest.fixture
 def fake_embedder():
-    from tests.fakes import BagOfWordsEmbeddings
+    from kb.core.testing.fakes import BagOfWordsEmbeddings
 
     return BagOfWordsEmbeddings()
 
@@ -46,7 +46,7 @@ def fake_embedder():
 @pytest.fixture
 def app(settings, fake_embedder):
     """The real stores (Chroma on disk, SQLite) with the deterministic fake embedder."""
-    from kb.wiring import build
+    from kb.app.wiring import build
 
     kb = build(settings, embedder_override=fake_embedder)
     yield kb

@@ -34,9 +34,9 @@ def main() -> None:
 
     setattr(cls, method, wrapper)
 
-    from kb.config import Settings
-    from kb.wiring import build
-    from tests.fakes import BagOfWordsEmbeddings
+    from kb.core.config import Settings
+    from kb.app.wiring import build
+    from kb.core.testing.fakes import BagOfWordsEmbeddings
 
     app = build(Settings(home=home, chunk_size=120, chunk_overlap=30),
                 embedder_override=BagOfWordsEmbeddings())

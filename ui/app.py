@@ -12,7 +12,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb.auth import ADMIN, CONTENT_OWNER  # noqa: E402
+from kb.app.auth import ADMIN, CONTENT_OWNER  # noqa: E402
 from ui import state  # noqa: E402
 from ui.i18n import LANGS  # noqa: E402
 

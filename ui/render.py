@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from kb.types import Chunk
-from retriever.tokens import tokenize
+from kb.core.types import Chunk
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
 
@@ -22,20 +21,6 @@ def location(c: Chunk) -> str:
     if c.section:
         parts.append(c.section)
     return " · ".join(parts)
-
-
-def highlight(text: str, query: str, limit: int = 400) -> str:
-    """Markdown snippet with the query's words in bold (Chinese words as jieba cuts them)."""
-    snippet = " ".join(text.split())
-    if len(snippet) > limit:
-        snippet = snippet[:limit] + "…"
-    terms = sorted({t for t in tokenize(query) if len(t) > 1 or not t.isascii()}, key=len,
-                   reverse=True)
-    out = escape_md(snippet)
-    if not terms:
-        return out
-    pattern = re.compile("|".join(re.escape(escape_md(t)) for t in terms), re.IGNORECASE)
-    return pattern.sub(lambda m: f"**{m.group(0)}**", out)
 
 
 _CITE = re.compile(r"\\\[(\d+)\\\]")

@@ -1,5 +1,6 @@
-"""What every page needs: the shared App (built once per server process), the identity of the
-request and the interface language. Tests replace `make_app` or `request_headers`."""
+"""What every page needs: the shared service (kb.app.service.KnowledgeBase, built once per
+server process), the identity of the request and the interface language. Tests replace
+`make_app` or `request_headers`."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ from typing import Any
 
 import streamlit as st
 
-from kb.auth import Identity, resolve
+from kb.app.auth import Identity, resolve
 from ui.i18n import t
 
 
 def make_app():
-    from kb.config import Settings
-    from kb.wiring import build
+    from kb.app.service import open_knowledge_base
+    from kb.core.config import Settings
 
-    return build(Settings())
+    return open_knowledge_base(Settings())
 
 
 @st.cache_resource(show_spinner=False)
@@ -41,7 +42,7 @@ def oidc_claims() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Context:
-    app: Any
+    app: Any  # kb.app.service.KnowledgeBase
     identity: Identity
     lang: str
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.loaders.base import Attachment, LoadedDoc, LoadOptions, Page
 
 Loader = Callable[[bytes, str, LoadOptions], LoadedDoc]

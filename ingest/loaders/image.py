@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.loaders.base import LoadedDoc, LoadOptions, Page, clean_text, stem_of
 
 MAX_SIDE = 4000  # pixels; larger scans are scaled down before OCR

@@ -7,7 +7,7 @@ from __future__ import annotations
 import mimetypes
 import re
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.loaders.base import Attachment, LoadedDoc, LoadOptions, Page, clean_text, stem_of
 
 HEADERS = ("subject", "from", "to", "cc", "date")

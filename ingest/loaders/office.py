@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.loaders.base import LoadOptions
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -11,7 +11,7 @@ import io
 import logging
 import re
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.loaders.base import LoadedDoc, LoadOptions, Page, clean_text, stem_of
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.loaders.base import LoadedDoc, LoadOptions, Page, clean_text, stem_of
 from ingest.loaders.office import open_package
 

@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable, Iterator
 from itertools import zip_longest
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.loaders.base import LoadedDoc, LoadOptions, Page, clean_text, stem_of
 from ingest.loaders.office import decrypt_ole, encrypted_error, open_package
 

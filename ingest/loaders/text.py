@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.loaders.base import LoadedDoc, LoadOptions, Page, clean_text
 
 _BOMS = (

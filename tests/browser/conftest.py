@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.browser.server import CHROMIUM, browser, serve
+from kb.core.testing.browser import CHROMIUM, browser, serve
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.server import free_port, serve
+from kb.core.testing.browser import free_port, serve
 
 pytestmark = pytest.mark.slow
 

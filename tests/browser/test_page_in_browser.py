@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.server import user_headers
+from kb.core.testing.browser import user_headers
 
 pytestmark = pytest.mark.slow
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from kb.sqlite import Database
-from kb.types import Chunk, Principal
+from kb.core.sqlite import Database
+from kb.core.types import Chunk, Principal
 from retriever.dense import ChromaVectorIndex, persistent_client
 from retriever.keyword import FtsKeywordIndex
-from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
 
 EMB = BagOfWordsEmbeddings()
 

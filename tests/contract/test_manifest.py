@@ -1,7 +1,7 @@
 import pytest
 
-from kb.ports import DocRecord
-from kb.sqlite import Database
+from kb.core.types import DocRecord
+from kb.core.sqlite import Database
 from ingest.manifest import SqliteManifest
 
 
@@ -77,7 +77,7 @@ def test_a_database_newer_than_the_program_is_refused(db):
 def test_a_home_from_before_migrations_adopts_them_unchanged(tmp_path):
     """Homes created with the old CREATE-IF-NOT-EXISTS schema keep their rows."""
     from ingest.manifest import MIGRATIONS
-    from kb.migrations import render
+    from kb.core.migrations import render
 
     path = tmp_path / "old.sqlite3"
     old = Database(path)
@@ -92,7 +92,7 @@ def test_a_home_from_before_migrations_adopts_them_unchanged(tmp_path):
 
 
 def test_postgres_parameters_are_translated_outside_quotes_only():
-    from kb.postgres import translate
+    from kb.core.postgres import translate
 
     assert translate("SELECT * FROM t WHERE a = ? AND b LIKE 'x?%' AND c = ?") == \
         "SELECT * FROM t WHERE a = %s AND b LIKE 'x?%%' AND c = %s"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kb.records import DAY, Records
-from kb.sqlite import Database
-from kb.types import Answer, Citation, Turn
+from kb.app.records import DAY, Records
+from kb.core.sqlite import Database
+from kb.core.types import Answer, Citation, Turn
 
 
 class Clock:

@@ -1,9 +1,10 @@
-"""Read-side contract of the two search ports, run against the real index and the fake.
+"""Read-side contract of the two search ports, run against the real indexes and the fake.
 
-VectorIndex.query (Chroma, InMemoryIndex) and KeywordIndex.search (FTS5, InMemoryIndex) must
-agree on what a caller may rely on: best first, at most k, access filtered inside the index,
-deletions and relabels visible at once, chunks returned exactly as written, and nothing a caller
-cannot read changes what they get.
+VectorIndex.query (Chroma, InMemoryIndex) and KeywordIndex.search (FTS5, PostgreSQL,
+InMemoryIndex) must agree on what a caller may rely on: best first, at most k, access filtered
+inside the index, deletions and relabels visible at once, chunks returned exactly as written, and
+nothing a caller cannot read changes what they get. KeywordIndex's other reads (term_weights,
+read_chunks) are held to the same rules on both real keyword indexes.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from dataclasses import replace
 
 import pytest
 
-from kb.types import Chunk, Principal
-from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+from kb.core.text import query_terms
+from kb.core.types import Chunk, Principal
+from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
+from retriever.bm25 import idf, index_text
 
 PUBLIC = frozenset({"public"})
 HR = frozenset({"group:hr"})
@@ -65,7 +68,7 @@ def keywords(request, tmp_path):
 
         yield PgKeywordIndex(request.getfixturevalue("pg_db"))
         return
-    from kb.sqlite import Database
+    from kb.core.sqlite import Database
     from retriever.keyword import FtsKeywordIndex
 
     db = Database(tmp_path / "kb.sqlite3")
@@ -82,6 +85,7 @@ def fill_keywords(index, chunks=CORPUS):
 
 
 def dense(index, text: str, k: int = 10, tokens=PUBLIC):
+    """The index's Neighbours (a sequence of (chunk, score), with the path taken)."""
     return index.query(EMB.embed_query(text), k, tokens)
 
 
@@ -96,7 +100,7 @@ def docs(results) -> list[str]:
 # ------------------------------------------------------------- VectorIndex
 class TestVectorIndexContract:
     def test_empty_index_returns_nothing(self, vectors):
-        assert dense(vectors, "annual leave") == []
+        assert list(dense(vectors, "annual leave")) == []
 
     def test_nearest_first_with_cosine_scores(self, vectors):
         fill_vectors(vectors)
@@ -118,7 +122,7 @@ class TestVectorIndexContract:
         assert "salary" not in docs(public)
         hr = dense(vectors, "salary band L3 薪酬等级", k=2, tokens=PUBLIC | HR)
         assert docs(hr) == ["salary", "salary"]
-        assert dense(vectors, "salary", tokens=frozenset({"group:nobody"})) == []
+        assert list(dense(vectors, "salary", tokens=frozenset({"group:nobody"}))) == []
 
     def test_readable_chunks_behind_many_unreadable_neighbours_are_found(self, vectors):
         """The nearest chunks are all restricted: the reader still gets k readable ones."""
@@ -248,6 +252,58 @@ class TestKeywordIndexContract:
         assert [s for _, s in after] == pytest.approx([s for _, s in before])
 
 
+@pytest.mark.parametrize("keywords", ["fts5", "postgres"], indirect=True)
+class TestKeywordReadsContract:
+    """term_weights and read_chunks: visible statistics and access-filtered reads."""
+
+    def test_term_weights_are_idf_over_readable_chunks_only(self, keywords):
+        fill_keywords(keywords)
+        terms = query_terms("annual leave days VPN salary 年休假 zzzunknown")
+        readable = [index_text(c).split() for c in CORPUS if c.acl & PUBLIC]
+        df = {t: sum(t in toks for toks in readable) for t in terms}
+        expected = {t: idf(len(readable), n) for t, n in df.items()}
+        got = keywords.term_weights(terms, PUBLIC)
+        assert got == pytest.approx(expected)
+        rarest = idf(len(readable), 0)  # df 0 among readable chunks: the rarest possible term
+        assert got["zzzunknown"] == got["salari"] == pytest.approx(rarest)
+        assert keywords.term_weights(terms, PUBLIC | HR)["salari"] < rarest
+
+    def test_term_weights_are_empty_when_nothing_is_readable(self, keywords):
+        assert keywords.term_weights(["leav"], PUBLIC) == {}
+        fill_keywords(keywords)
+        assert keywords.term_weights(["leav"], frozenset({"group:nobody"})) == {}
+
+    def test_a_restricted_document_does_not_change_another_principal_s_weights(self, keywords):
+        fill_keywords(keywords)
+        terms = query_terms("annual leave days VPN payroll")
+        before = keywords.term_weights(terms, PUBLIC)
+        fill_keywords(keywords, [
+            make_chunk(f"secret{i}", 0, "annual leave days VPN payroll secret", acl=HR)
+            for i in range(8)])
+        assert keywords.term_weights(terms, PUBLIC) == pytest.approx(before)
+        assert keywords.term_weights(terms, PUBLIC | HR) != pytest.approx(before)
+
+    def test_read_chunks_returns_one_version_in_order(self, keywords):
+        fill_keywords(keywords, list(reversed(CORPUS)))
+        assert keywords.read_chunks("leave", "v1", PUBLIC) == [CORPUS[0], CORPUS[1]]
+        assert keywords.read_chunks("leave", "v2", PUBLIC) == []
+        newer = make_chunk("leave", 0, "Annual leave is 20 days from 2027.", version="v2")
+        fill_keywords(keywords, [newer])
+        assert keywords.read_chunks("leave", "v2", PUBLIC) == [newer]
+        assert keywords.read_chunks("leave", "v1", PUBLIC) == [CORPUS[0], CORPUS[1]]
+        assert keywords.read_chunks("missing", "v1", PUBLIC) == []
+
+    def test_read_chunks_filters_access_inside_the_read(self, keywords):
+        fill_keywords(keywords)
+        assert keywords.read_chunks("salary", "v1", PUBLIC) == []
+        assert keywords.read_chunks("salary", "v1", frozenset()) == []
+        assert keywords.read_chunks("salary", "v1", PUBLIC | HR) == [CORPUS[6], CORPUS[7]]
+        keywords.relabel("salary", PUBLIC)
+        assert [c.chunk_id for c in keywords.read_chunks("salary", "v1", PUBLIC)] == [
+            CORPUS[6].chunk_id, CORPUS[7].chunk_id]
+        assert keywords.read_chunks("salary", "v1", HR) == []
+
+
 def test_principal_tokens_find_their_own_chunks(keywords):
     """A user token written on a chunk is found by that user only."""
     mine = make_chunk("note", 0, "private quarterly memo", acl={"user:alice"})
@@ -267,10 +323,10 @@ def test_chroma_takes_the_unfiltered_path_when_it_suffices_and_the_where_path_ot
     index = ChromaVectorIndex(lambda: persistent_client(str(tmp_path / "c")), "paths", overfetch=2)
     secret = [make_chunk(f"s{i}", 0, f"salary band secret {i} salary", acl=HR) for i in range(12)]
     fill_vectors(index, [*CORPUS, *secret])
-    dense(index, "annual leave days", k=2)
-    assert index.last_path == "overfetch"
+    assert dense(index, "annual leave days", k=2).path == "overfetch"
     got = dense(index, "salary band secret", k=2)
-    assert index.last_path == "where" and len(got) == 2
+    assert got.path == "where" and len(got) == 2
     always = ChromaVectorIndex(lambda: persistent_client(str(tmp_path / "c")), "paths", overfetch=1)
-    assert ids(dense(always, "salary band secret", k=2)) == ids(got)
-    assert always.last_path == "where"
+    again = dense(always, "salary band secret", k=2)
+    assert ids(again) == ids(got)
+    assert again.path == "where"

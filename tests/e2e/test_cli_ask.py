@@ -14,8 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.language import NOT_FOUND
+from kb.app.service import KnowledgeBase
 from kb.cli import app as cli
-from kb.wiring import build
+from kb.app.wiring import build
 from tests.answers_helpers import write_rule
 from tests.conftest import REPO, SAMPLES
 
@@ -27,14 +28,14 @@ CITATION_KEYS = {"n", "doc_id", "path", "page", "section", "char_start", "char_e
 def ingested(settings, fake_embedder, tmp_path):
     s = settings.model_copy(update={"refusal_model": str(write_rule(tmp_path / "rule.json"))})
     app = build(s, embedder_override=fake_embedder)
-    r = CliRunner().invoke(cli, ["ingest", str(SAMPLES), "--json"], obj=app)
+    r = CliRunner().invoke(cli, ["ingest", str(SAMPLES), "--json"], obj=KnowledgeBase(app))
     assert r.exit_code == 0, r.output
     yield app
     app.close()
 
 
 def run(app, *args: str):
-    return CliRunner().invoke(cli, list(args), obj=app)
+    return CliRunner().invoke(cli, list(args), obj=KnowledgeBase(app))
 
 
 def test_ask_json_shape_and_exact_quotes(ingested):

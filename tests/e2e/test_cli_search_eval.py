@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from kb.app.service import KnowledgeBase
 from kb.cli import app as cli
 from tests.conftest import REPO, SAMPLES
 
@@ -25,14 +26,14 @@ HIT_KEYS = {"rank", "score", "doc_id", "path", "page", "section", "chunk_id", "c
 
 @pytest.fixture
 def ingested(app):
-    result = CliRunner().invoke(cli, ["ingest", str(SAMPLES), "--json"], obj=app)
+    result = CliRunner().invoke(cli, ["ingest", str(SAMPLES), "--json"], obj=KnowledgeBase(app))
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["added"] == 9
     return app
 
 
 def run(app, *args: str, **kw):
-    result = CliRunner().invoke(cli, list(args), obj=app, **kw)
+    result = CliRunner().invoke(cli, list(args), obj=KnowledgeBase(app), **kw)
     return result
 
 

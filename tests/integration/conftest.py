@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.wiring import build
+from kb.app.wiring import build
 from tests.answers_helpers import write_rule
 from tests.conftest import SAMPLES
 

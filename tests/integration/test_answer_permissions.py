@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 
 from assistant.language import NOT_FOUND
-from kb.types import Principal
+from kb.core.types import Principal
 
 QUESTION = "What is the salary range of band L3 per year?"
 

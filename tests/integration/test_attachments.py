@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests import formatgen
-from tests.docgen import pdf_bytes
+from kb.core.testing import formatgen
+from kb.core.testing.docgen import pdf_bytes
 
 
 @pytest.fixture
 def pipeline(settings):
     from ingest.manifest import SqliteManifest
     from ingest.pipeline import Ingestor
-    from kb.sqlite import Database
-    from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+    from kb.core.sqlite import Database
+    from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
 
     index = InMemoryIndex()
     db = Database(settings.db_path)

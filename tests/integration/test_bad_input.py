@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 
-from kb.types import Principal
+from kb.core.types import Principal
 from tests.helpers import assert_indexes_match_disk
 from tests.integration.test_pipeline import ingest, write
 
@@ -86,7 +86,7 @@ def test_a_file_that_breaks_on_edit_leaves_no_stale_chunks(app, corpus):
     path.write_text("  \n\n  ", encoding="utf-8")  # saved blank by mistake
     r = ingest(app, corpus)
     assert [f.code for f in r.failed] == ["empty"]
-    assert app.searcher().search("annual leave", Principal("u")) == []
+    assert list(app.searcher().search("annual leave", Principal("u"))) == []
     assert_indexes_match_disk(app, corpus)
     path.write_text("Annual leave is 20 days.", encoding="utf-8")
     r = ingest(app, corpus)
@@ -95,7 +95,7 @@ def test_a_file_that_breaks_on_edit_leaves_no_stale_chunks(app, corpus):
 
 def test_a_parser_crash_is_a_per_file_error(settings, corpus, fake_embedder, monkeypatch):
     """In-thread parsing (KB_ISOLATE_LOADERS=false): a parser exception is still per file."""
-    from kb.wiring import build
+    from kb.app.wiring import build
 
     app = build(settings.model_copy(update={"isolate_loaders": False}),
                 embedder_override=fake_embedder)
@@ -118,7 +118,7 @@ def test_a_parser_crash_is_a_per_file_error(settings, corpus, fake_embedder, mon
 
 
 def test_too_large_file_is_refused_before_reading(settings, corpus, fake_embedder):
-    from kb.wiring import build
+    from kb.app.wiring import build
 
     app = build(settings.model_copy(update={"max_file_mb": 0.001}), embedder_override=fake_embedder)
     write(corpus, "big.txt", "x" * 5000)

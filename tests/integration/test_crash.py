@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from kb.config import Settings
-from kb.wiring import build
+from kb.core.config import Settings
+from kb.app.wiring import build
 from tests.conftest import REPO
-from tests.fakes import BagOfWordsEmbeddings
+from kb.core.testing.fakes import BagOfWordsEmbeddings
 from tests.helpers import assert_indexes_match_disk, expected_chunk_ids
 
 POINTS = [

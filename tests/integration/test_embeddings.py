@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.config import Settings
-from kb.embeddings import CachedEmbeddings, embed_array
-from kb.sqlite import Database
-from kb.wiring import build, make_embedder
-from tests.fakes import BagOfWordsEmbeddings
+from kb.core.config import Settings
+from kb.core.embeddings import CachedEmbeddings, embed_array
+from kb.core.sqlite import Database
+from kb.app.wiring import build, make_embedder
+from kb.core.testing.fakes import BagOfWordsEmbeddings
 
 LEAVE_ZH = "员工累计工作已满1年不满10年的，年休假5天。"
 LEAVE_EN = "Full-time employees receive 15 days of paid annual leave per year."
@@ -34,7 +34,7 @@ def test_packaged_models_are_multilingual_and_normalised(name, dim):
 
 @pytest.mark.slow
 def test_local_sentence_transformers_folder_ingests_and_searches(tmp_path):
-    from kb.types import Principal
+    from kb.core.types import Principal
 
     folder = minilm_folder()
     settings = Settings(home=tmp_path / "home", embedding_model=str(folder))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kb.types import Principal, Turn
-from kb.wiring import build
+from kb.core.types import Principal, Turn
+from kb.app.wiring import build
 from tests.answers_helpers import write_rule
 from tests.conftest import SAMPLES
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -80,9 +79,9 @@ def ingested(tmp_path_factory):
     """One run over the whole set, passwords from the manifest as KB_PASSWORDS would give them."""
     from ingest.manifest import SqliteManifest
     from ingest.pipeline import Ingestor
-    from kb.config import Settings
-    from kb.sqlite import Database
-    from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+    from kb.core.config import Settings
+    from kb.core.sqlite import Database
+    from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
 
     home = tmp_path_factory.mktemp("fixtures-home")
     passwords = {_rel(r): r["password"] for r in _rows() if r.get("password")}
@@ -158,7 +157,7 @@ def test_exact_file_names_are_kept(ingested):
 
 def test_encrypted_pdfs_without_their_password_fail_as_encrypted():
     from ingest import loaders
-    from ingest.errors import IngestError
+    from kb.core.errors import IngestError
     from ingest.loaders.base import LoadOptions
 
     for row in _rows():
@@ -194,8 +193,8 @@ def test_large_file_streams_through_with_bounded_memory(tmp_path):
 def test_large_file_over_the_limit_is_too_large(tmp_path, settings):
     from ingest.manifest import SqliteManifest
     from ingest.pipeline import Ingestor
-    from kb.sqlite import Database
-    from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+    from kb.core.sqlite import Database
+    from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
 
     big = tmp_path / "big.txt"
     big.write_bytes(b"line of text\n" * 200_000)  # 2.6 MB

@@ -14,8 +14,9 @@ from langchain_core.messages import AIMessage
 
 from assistant.language import NOT_FOUND
 from assistant.prompts import NOT_FOUND_TOKEN
-from kb.types import Principal, Turn
-from kb.wiring import build
+from kb.app.service import KnowledgeBase
+from kb.core.types import Principal, Turn
+from kb.app.wiring import build
 from tests.answers_helpers import write_rule
 
 LEAVE = """# Leave Policy
@@ -214,7 +215,7 @@ def test_chat_openai_over_http_streams_and_is_verified(corpus_app, openai_server
 
 
 def test_a_failing_chat_model_raises_a_clear_error(corpus_app):
-    from assistant.service import AnswererFailed
+    from kb.core.errors import AnswererFailed
 
     app = corpus_app(FakeListChatModel(responses=["Full-time employees receive 15 days [1]."],
                                        error_on_chunk_number=2))
@@ -232,5 +233,5 @@ def test_kb_ask_reports_an_unreachable_chat_server(corpus_app):
     app = corpus_app(answerer="openai", llm_model="m", llm_base_url="http://127.0.0.1:9/v1",
                      llm_timeout=2.0)
     r = CliRunner().invoke(cli, ["ask", "How many days of paid annual leave do managers "
-                                 "receive?"], obj=app)
+                                 "receive?"], obj=KnowledgeBase(app))
     assert r.exit_code == 2 and "answer model failed" in r.output

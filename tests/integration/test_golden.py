@@ -16,7 +16,7 @@ import pytest
 from ingest import loaders
 from ingest.chunking import chunk_pages
 from ingest.loaders.base import LoadOptions
-from tests import formatgen
+from kb.core.testing import formatgen
 from tests.conftest import SHARED_EVAL
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"

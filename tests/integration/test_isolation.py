@@ -12,11 +12,12 @@ import time
 
 import pytest
 
-from ingest.errors import IngestError
+from kb.app.service import KnowledgeBase
+from kb.core.errors import IngestError
 from ingest.isolate import IsolatedLoader, Limits
 from ingest.loaders.base import LoadOptions
 from tests.conftest import SHARED_EVAL
-from tests.docgen import pdf_bytes
+from kb.core.testing.docgen import pdf_bytes
 
 pytestmark = pytest.mark.slow
 HUGE_PDF = SHARED_EVAL / "files" / "huge" / "unst__DA-619p.pdf"
@@ -81,8 +82,8 @@ def test_a_crashing_parser_is_reported_as_corrupt():
 def test_pipeline_reports_timeout_and_keeps_going(tmp_path, settings):
     from ingest.manifest import SqliteManifest
     from ingest.pipeline import Ingestor
-    from kb.sqlite import Database
-    from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+    from kb.core.sqlite import Database
+    from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
 
     root = tmp_path / "docs"
     root.mkdir()
@@ -108,7 +109,7 @@ def test_kb_ingest_json_lists_failures_with_codes(app, corpus):
     (corpus / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0 legacy")
     (corpus / "three.pdf").write_bytes(pdf_bytes([["a page of text"]] * 3))
     app.settings.max_pages = 2
-    result = CliRunner().invoke(cli, ["ingest", str(corpus), "--json"], obj=app)
+    result = CliRunner().invoke(cli, ["ingest", str(corpus), "--json"], obj=KnowledgeBase(app))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     failed = {f["path"]: f["code"] for f in report["failed"]}
@@ -116,6 +117,6 @@ def test_kb_ingest_json_lists_failures_with_codes(app, corpus):
                       "three.pdf": "too_large"}
     assert all(f["error"] for f in report["failed"]) and report["added"] == 1
 
-    status = CliRunner().invoke(cli, ["status", "--json"], obj=app)
+    status = CliRunner().invoke(cli, ["status", "--json"], obj=KnowledgeBase(app))
     files = {f["path"]: f for f in json.loads(status.stdout)["files"]}
     assert files["three.pdf"]["error_code"] == "too_large" and files["ok.md"]["status"] == "searchable"

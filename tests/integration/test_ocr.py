@@ -10,26 +10,10 @@ import pytest
 
 from ingest import loaders
 from ingest.loaders.base import LoadOptions
-from tests import formatgen
+from kb.core.testing import formatgen
+from kb.core.testing.formatgen import EN_LINES, ZH_LINES
 
 pytestmark = pytest.mark.slow
-
-ZH_LINES = [
-    "第一条 为规范公司差旅费用报销管理，制定本制度。",
-    "第二条 员工出差结束后三十日内提交报销申请，逾期不予受理。",
-    "第三条 住宿标准：一线城市每晚不超过六百元，其他城市四百元。",
-    "第四条 报销须附发票原件及行程单，金额以发票为准。",
-    "第五条 因公加班至晚上九点以后，可报销市内交通费用。",
-    "第六条 本制度由财务部负责解释，自二零二五年一月一日起施行。",
-]
-EN_LINES = [
-    "Section 1. Employees accrue fifteen days of annual leave per year.",
-    "Section 2. Travel claims must be submitted within thirty days.",
-    "Section 3. Hotel costs are capped at 180 dollars per night.",
-    "Section 4. Receipts are required for every expense over 25 dollars.",
-    "Section 5. Managers approve requests in the HR portal within a week.",
-    "Section 6. This policy takes effect on 1 January 2025.",
-]
 
 
 def accuracy(expected: str, got: str) -> float:
@@ -68,7 +52,7 @@ def test_scanned_chinese_and_english_pages(tmp_path, font, capsys):
 
 
 def test_ocr_is_skipped_when_turned_off(tmp_path, font):
-    from ingest.errors import IngestError
+    from kb.core.errors import IngestError
 
     pdf = formatgen.scanned_pdf(tmp_path / "scan.pdf", [EN_LINES[:2]], font)
     with pytest.raises(IngestError) as info:

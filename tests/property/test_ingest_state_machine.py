@@ -12,9 +12,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from kb.config import Settings
-from kb.wiring import build
-from tests.fakes import BagOfWordsEmbeddings
+from kb.core.config import Settings
+from kb.app.wiring import build
+from kb.core.testing.fakes import BagOfWordsEmbeddings
 from tests.helpers import assert_indexes_match_disk
 
 NAMES = ["a.md", "b.txt", "sub/c.md", "sub/deeper/d.txt", "请假制度.md", "报销/规定.txt",

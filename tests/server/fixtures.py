@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server import servers
+from kb.core.testing import servers
 
 _names = itertools.count(1)
 
@@ -52,7 +52,7 @@ def pg_url(postgres_server):
 
 @pytest.fixture
 def pg_db(pg_url):
-    from kb.postgres import PostgresDatabase
+    from kb.core.postgres import PostgresDatabase
 
     db = PostgresDatabase(pg_url)
     yield db

@@ -8,10 +8,10 @@ import threading
 
 import pytest
 
-from kb.config import Settings
-from kb.types import Principal
+from kb.core.config import Settings
+from kb.core.types import Principal
 from retriever.dense import http_client
-from tests.fakes import BagOfWordsEmbeddings
+from kb.core.testing.fakes import BagOfWordsEmbeddings
 
 
 class RecordingProxy:
@@ -65,7 +65,7 @@ class RecordingProxy:
     ("X-Chroma-Token", b"x-chroma-token: s3cret-token"),
 ])
 def test_the_token_travels_in_the_configured_header(tmp_path, chroma_server, header, expected):
-    from kb.wiring import build
+    from kb.app.wiring import build
 
     port = int(chroma_server.url.rsplit(":", 1)[1])
     proxy = RecordingProxy(port)

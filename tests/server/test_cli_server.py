@@ -104,7 +104,7 @@ def test_a_second_ingest_in_another_process_is_refused_with_a_clear_message(tmp_
     shares the database, not the disk: its KB_HOME differs)."""
     import psycopg
 
-    from kb.postgres import AdvisoryLock
+    from kb.core.postgres import AdvisoryLock
 
     root = tmp_path / "docs"
     root.mkdir()

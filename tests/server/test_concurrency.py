@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from kb.config import Settings
-from kb.types import Principal
-from kb.wiring import build
-from tests.fakes import BagOfWordsEmbeddings
+from kb.core.config import Settings
+from kb.core.types import Principal
+from kb.app.wiring import build
+from kb.core.testing.fakes import BagOfWordsEmbeddings
 
 N_READERS = 4
 N_DOCS = 10

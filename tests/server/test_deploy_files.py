@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import yaml
 
-from kb.config import Settings
+from kb.core.config import Settings
 from tests.conftest import REPO
 
 COMPOSE = REPO / "docker-compose.yml"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from kb.types import Chunk
+from kb.core.types import Chunk
 from retriever.keyword_pg import PgKeywordIndex, tsquery
-from retriever.tokens import tokenize
+from kb.core.text import tokenize
 
 
 def chunk(doc: str, text: str, acl=frozenset({"public"})) -> Chunk:
@@ -48,19 +48,13 @@ def test_no_query_breaks_the_tsquery(index, query):
 
 
 def test_tsquery_quotes_every_term():
-    assert tsquery('"a" OR "it\'s"') == "'a' | 'it''s'"
-    assert tsquery('"x" AND "y\\\\"') == "'x' & 'y\\\\\\\\'"
+    assert tsquery(["a", "it's"]) == "'a' | 'it''s'"
+    assert tsquery(["x", "y\\\\"], every=True) == "'x' & 'y\\\\\\\\'"
 
 
 def test_the_candidate_query_filters_access_inside_the_sql(index, pg_db):
     assert index.search("年薪 L3", 5, {"public"}) == []
     assert [c.doc_id for c, _ in index.search("年薪 L3", 5, {"group:hr"})] == ["pay"]
-    rows = index._pool(index_match("年薪"), ["public"], 10)
+    rows = index.candidates(tokenize("年薪"), False, ["public"], 10)
     assert rows == []  # not proposed at all, not dropped afterwards
-    assert len(index._pool(index_match("年薪"), ["group:hr"], 10)) == 1
-
-
-def index_match(word: str) -> str:
-    from retriever.keyword import fts_query
-
-    return fts_query(tokenize(word))
+    assert len(index.candidates(tokenize("年薪"), False, ["group:hr"], 10)) == 1

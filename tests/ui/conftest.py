@@ -7,10 +7,11 @@ import shutil
 
 import pytest
 
-from kb.config import Settings
-from kb.wiring import build
+from kb.app.service import KnowledgeBase
+from kb.app.wiring import build
+from kb.core.config import Settings
 from tests.conftest import REPO, SAMPLES
-from tests.fakes import BagOfWordsEmbeddings
+from kb.core.testing.fakes import BagOfWordsEmbeddings
 from tests.ui.fakes import QuotingAssistant
 
 
@@ -39,7 +40,7 @@ def page_env(tmp_path, samples, monkeypatch):
             app.assistant_override = QuotingAssistant(app.searcher())
         if not app.manifest.docs():
             assert app.ingestor().run([str(samples)]).failed == ()
-        monkeypatch.setattr(ui.state, "make_app", lambda: app)
+        monkeypatch.setattr(ui.state, "make_app", lambda: KnowledgeBase(app))
         monkeypatch.setattr(ui.state, "request_headers", lambda: dict(headers or {}))
         st.cache_resource.clear()
         made.append(app)

@@ -1,4 +1,4 @@
-"""A small assistant that obeys the assistant contract (kb.types.AnswerEvent), over the real
+"""A small assistant that obeys the assistant contract (kb.core.types.AnswerEvent), over the real
 searcher: it quotes the sentence of the best hit that holds most of the question's terms, and
 refuses when no sentence holds at least half of them. Deterministic; for page tests only."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from kb.types import Answer, AnswerEvent, Citation, Principal, Turn
-from retriever.highlight import term_spans
-from retriever.tokens import is_cjk, query_terms
+from kb.core.types import Answer, AnswerEvent, Citation, Principal, Turn
+from kb.core.highlight import term_spans
+from kb.core.text import is_cjk, query_terms
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?|[^.\n]+\.?")
 NOT_FOUND = {"zh": "知识库中没有找到答案。", "en": "Not found in the knowledge base."}

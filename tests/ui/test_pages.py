@@ -239,7 +239,7 @@ def test_upload_into_a_sub_folder_ingests_the_file(page_env, samples):
 
 
 def test_retention_applies_when_the_page_starts(page_env):
-    from kb.records import Records
+    from kb.app.records import Records
 
     app = page_env(retention_days=30)
     old = Records(app.db, clock=lambda: 1_000_000.0)
@@ -265,7 +265,7 @@ def test_library_explains_failed_files_in_plain_words(page_env, samples):
 
 def test_a_failing_assistant_is_reported_and_nothing_is_saved(page_env):
     """A chat model that fails mid-answer (AnswererFailed) must not crash the page."""
-    from kb.types import AnswerEvent
+    from kb.core.types import AnswerEvent
 
     class Failing:
         def stream(self, question, principal, history=()):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kb.ports import DocRecord
-from kb.types import Chunk, Hit, Principal
+from kb.app.documents import page_text, passage
+from kb.core.types import Chunk, DocRecord, Hit, Principal
 from ui.i18n import MESSAGES, error_words, t
-from ui.passages import (Filters, apply_filters, facets, folder_groups, page_text, passage,
-                         readable, safe_subfolder, status_of)
-from ui.render import answer_markdown, highlight, location, marked_html, passage_html
+from ui.passages import Filters, apply_filters, facets, folder_groups, safe_subfolder, status_of
+from ui.render import answer_markdown, location, marked_html, passage_html
 
 
 def chunk(text, start, page=1, ordinal=0, path="en/a.md", lang="en", doc="d"):
@@ -42,9 +41,9 @@ def test_passage_keeps_the_quote_exact_and_cuts_context_at_sentences():
 
 def test_access_status_and_folder_groups():
     hr = Principal("h", frozenset({"hr"}))
-    assert readable(rec("hr/x.md", ["group:hr"]), hr)
-    assert not readable(rec("hr/x.md", ["group:hr"]), Principal("s"))
-    assert not readable(rec("a.md", status="failed", code="corrupt"), hr)
+    assert rec("hr/x.md", ["group:hr"]).readable_by(hr)
+    assert not rec("hr/x.md", ["group:hr"]).readable_by(Principal("s"))
+    assert not rec("a.md", status="failed", code="corrupt").readable_by(hr)
     assert status_of(rec("a.md", status="failed", code="encrypted"), set()) == "encrypted"
     assert status_of(rec("a.md", status="failed", code="corrupt"), set()) == "failed"
     assert status_of(rec("a.md"), {"d"}) == "pending" and status_of(rec("a.md"), set()) == "searchable"
@@ -95,4 +94,3 @@ def test_render_helpers():
     c = Chunk("d:v:0", "d", "v", 0, "年休假5天。Annual leave.", 3, 0, 10, "A > B", "zh",
               frozenset({"public"}), path="a/b.pdf")
     assert location(c) == "a/b.pdf · p. 3 · A > B"
-    assert highlight("员工年休假5天 (see *note*)", "年休假") == "员工**年休假**5天 \\(see \\*note\\*\\)"

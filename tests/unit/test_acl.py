@@ -1,7 +1,8 @@
 import pytest
 
-from ingest.acl import AclConfigError, glob_to_regex, load_rules, parse_rules
-from kb.types import Principal
+from ingest.acl import glob_to_regex, load_rules, parse_rules
+from kb.core.errors import AclConfigError
+from kb.core.types import Principal
 
 
 def test_globs_match_paths_under_the_root():

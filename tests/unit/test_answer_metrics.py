@@ -1,7 +1,7 @@
 """Answer grading of `kb eval --answers` (the ../shared/eval README's rules)."""
 
-from kb.evaluate import Outcome, Question, answer_metrics, correct, mentions
-from kb.types import Answer, Chunk, Citation, Hit
+from kb.app.evaluate import Outcome, Question, answer_metrics, correct, mentions
+from kb.core.types import Answer, Chunk, Citation, Hit
 
 
 def test_grading_normalises_and_needs_every_component():

@@ -6,8 +6,8 @@ import tomllib
 
 import pytest
 
-from kb.auth import ADMIN, CONTENT_OWNER, resolve, streamlit_secrets, write_streamlit_secrets
-from kb.config import Settings
+from kb.app.auth import ADMIN, CONTENT_OWNER, resolve, streamlit_secrets, write_streamlit_secrets
+from kb.core.config import Settings
 
 HEADERS = {"X-Forwarded-User": "mei", "X-Forwarded-Groups": "hr, content-owner"}
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.config import Settings
-from kb.sqlite import Database
-from kb.types import Chunk, Principal
+from kb.core.config import Settings
+from kb.core.sqlite import Database
+from kb.core.types import Chunk, Principal
 from retriever.centering import QueryCentering
 from retriever.fusion import convex
 from retriever.hybrid import HybridSearcher
-from retriever.tokens import cjk_share, query_scripts
-from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+from kb.core.text import cjk_share, query_scripts
+from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
 
 
 class CountingEmbeddings(BagOfWordsEmbeddings):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from kb.config import Settings
-from kb.wiring import make_chat_model
+from kb.core.config import Settings
+from kb.app.wiring import make_chat_model
 
 
 def test_extractive_needs_no_model(tmp_path):

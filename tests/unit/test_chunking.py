@@ -1,6 +1,7 @@
 from hypothesis import given, settings as hsettings, strategies as st
 
-from ingest.chunking import chunk_page, context_text, detect_lang, sentence_spans
+from ingest.chunking import chunk_page, context_text
+from kb.core.text import language as detect_lang, sentence_spans
 from ingest.loaders.base import Page
 
 ZH = ["员工每年享有带薪年假。", "病假须提供医院证明！", "报销时限为三十日；", "是否可以顺延？", "详见附件…"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kb.evaluate import (Outcome, Question, load_questions, percentiles, recall_at,
+from kb.app.evaluate import (Outcome, Question, load_questions, percentiles, recall_at,
                          reciprocal_rank, report)
 
 

@@ -3,7 +3,7 @@
 from assistant.evidence import Evidence
 from assistant.extractive import ExtractiveAnswerer
 from assistant.verify import verify
-from retriever.tokens import query_terms
+from kb.core.text import query_terms
 from tests.answers_helpers import passage
 
 LEAVE = ("This policy applies to all employees. Full-time employees receive 15 days of paid "

@@ -3,7 +3,7 @@
 from langchain_core.language_models import FakeListChatModel
 
 from assistant.followup import FollowUps, carry_over, looks_like_follow_up
-from kb.types import Turn
+from kb.core.types import Turn
 
 PREV = Turn("How many days of annual leave do full-time employees get?", "15 days [1]")
 

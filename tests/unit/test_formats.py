@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ingest import loaders
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.loaders.base import LoadOptions
-from tests import formatgen
-from tests.docgen import pdf_bytes
+from kb.core.testing import formatgen
+from kb.core.testing.docgen import pdf_bytes
 
 
 def _load(path, **options):

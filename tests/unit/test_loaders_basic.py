@@ -1,8 +1,8 @@
 import pytest
 
-from ingest.errors import IngestError
+from kb.core.errors import IngestError
 from ingest.loaders import load
-from tests.docgen import pdf_bytes, write_docx
+from kb.core.testing.docgen import pdf_bytes, write_docx
 
 
 def test_pdf_pages_keep_their_numbers():

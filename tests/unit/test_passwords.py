@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.passwords import PasswordsConfigError, load_passwords
-from kb.config import Settings
+from kb.core.config import Settings
 
 
 def test_globs_from_the_environment_and_a_file(tmp_path, monkeypatch):
@@ -33,9 +33,9 @@ def test_bad_passwords_file_is_a_clear_error(tmp_path):
 def test_pipeline_opens_an_encrypted_file_with_its_glob_password(tmp_path, settings):
     from ingest.manifest import SqliteManifest
     from ingest.pipeline import Ingestor
-    from kb.sqlite import Database
-    from tests import formatgen
-    from tests.fakes import BagOfWordsEmbeddings, InMemoryIndex
+    from kb.core.sqlite import Database
+    from kb.core.testing import formatgen
+    from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
 
     root = tmp_path / "docs"
     (root / "finance").mkdir(parents=True)

@@ -1,15 +1,18 @@
-"""Small pure parts of retrieval: query terms, fusion, grouping, highlighting, reranking."""
+"""Small pure parts of retrieval: query terms, BM25 scoring, fusion, grouping, highlighting,
+reranking."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb.types import Chunk, Hit
+from kb.core.types import Chunk, Hit
+from retriever.bm25 import K1, idf, score_pool, term_weights, weights
 from retriever.fusion import convex, fuse, minmax, rrf
+from retriever.keyword import fts_query
 from retriever.grouping import doc_ranking, limit_per_doc
-from retriever.highlight import mark, snippet, term_spans
+from kb.core.highlight import mark, snippet, term_spans
 from retriever.rerank import Reranker, rerank
-from retriever.tokens import fold, query_terms, tokenize
+from kb.core.text import fold, query_terms, tokenize
 
 
 def chunk(cid: str, doc: str = "d1", text: str = "text", acl=("public",)) -> Chunk:
@@ -46,6 +49,34 @@ def test_accents_fold_like_fts5():
 def test_mixed_language_query_keeps_both_sides():
     terms = query_terms("VPN 密码长度 policy")
     assert "vpn" in terms and "polici" in terms and "密码" in terms
+
+
+# ------------------------------------------------------------------ BM25 parts
+def test_fts_query_quotes_every_term_once():
+    assert fts_query(["a", 'say "hi"', "a"]) == '"a" OR "say ""hi"""'
+    assert fts_query(["x", "y"], every=True) == '"x" AND "y"'
+
+
+def test_weights_leave_out_terms_no_readable_chunk_contains():
+    assert weights(["leav", "vpn", "zzz"], 10, {"leav": 2, "vpn": 0}) == {"leav": idf(10, 2)}
+    assert weights(["leav"], 0, {}) == {}
+
+
+def test_term_weights_weigh_an_unknown_term_as_the_rarest():
+    assert term_weights(["leav", "zzz"], 10, {"leav": 2}) == {"leav": idf(10, 2), "zzz": idf(10, 0)}
+    assert term_weights(["leav"], 0, {}) == {}
+    assert idf(10, 10) > 0 and idf(10, 1) > idf(10, 5)
+
+
+def test_score_pool_is_bm25_over_the_ceiling():
+    wts = {"leav": 2.0, "day": 1.0}
+    pool = [{"rowid": 1, "tokens": "leav leav day", "n_tokens": 3},
+            {"rowid": 2, "tokens": "day other words", "n_tokens": 3},
+            {"rowid": 3, "tokens": "nothing", "n_tokens": 1}]
+    scored = {rowid: s for s, rowid in score_pool(pool, wts, avgdl=3.0)}
+    ceiling = 3.0 * (K1 + 1.0)
+    assert scored[2] == pytest.approx(1.0 * (K1 + 1.0) / (1 + K1) / ceiling)
+    assert 1.0 > scored[1] > scored[2] > scored[3] == 0.0
 
 
 # --------------------------------------------------------------------- fusion

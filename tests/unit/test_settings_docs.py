@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from kb import settings_docs
-from kb.config import Settings
+from kb.core import settings_docs
+from kb.core.config import Settings
 from tests.conftest import REPO
 
 
 def test_env_example_is_current():
     assert (REPO / ".env.example").read_text("utf-8") == settings_docs.env_example(), \
-        "run: python -m kb.settings_docs"
+        "run: python -m kb.core.settings_docs"
 
 
 def test_readme_table_is_current():
     text = (REPO / "README.md").read_text("utf-8")
-    assert settings_docs.readme(text) == text, "run: python -m kb.settings_docs"
+    assert settings_docs.readme(text) == text, "run: python -m kb.core.settings_docs"
 
 
 def test_every_setting_has_a_section_and_a_description():

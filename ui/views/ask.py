@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from kb.records import StoredTurn, history
+from kb.app.records import StoredTurn, history
 from ui.document_view import show_passage
 from ui.render import answer_markdown
 from ui.state import Context
@@ -112,24 +112,20 @@ def _answer(ctx: Context, question: str, conv: str | None, turns: list[StoredTur
         st.markdown(question)
     t0 = time.perf_counter()
     with st.chat_message("assistant"):
-        try:
-            assistant = ctx.app.assistant()
-        except RuntimeError as exc:
-            st.error(ctx.t("assistant_unavailable", error=exc))
-            return
         answer = None
         with st.container(key="kb-answer-stream"):
             shown = st.empty()
             shown.caption(ctx.t("thinking"))
             text = ""
             try:
-                for event in assistant.stream(question, ctx.principal, history(turns)):
+                for event in ctx.app.stream(question, ctx.principal, history(turns)):
                     if event.kind == "delta" and event.text:
                         text += event.text
                         shown.markdown(answer_markdown(text))
                     elif event.kind == "answer":
                         answer = event.answer
-            except RuntimeError as exc:  # e.g. assistant.service.AnswererFailed: chat model down
+            except (RuntimeError, ValueError) as exc:  # AnswererFailed (chat model down), a
+                # misconfigured chat model (raised when the assistant is first built)
                 shown.error(ctx.t("assistant_unavailable", error=exc))
                 return
     if answer is None:

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from kb.auth import ADMIN
+from kb.app.auth import ADMIN
 from ui.state import Context
 
 
@@ -42,7 +42,7 @@ def page(ctx: Context) -> None:
                   ctx.t("col_rating"): "👍" if c["rating"] == 1 else "👎",
                   ctx.t("col_comment"): c["comment"]} for c in ins.comments], "comments")
     st.subheader(ctx.t("ingest_history"))
-    runs = ctx.app.manifest.last_runs(50)
+    runs = ctx.app.last_runs(50)
     _table(ctx, [{ctx.t("col_root"): r["root"],
                   ctx.t("col_finished"): dt.datetime.fromtimestamp(r["finished_at"]).strftime(
                       "%Y-%m-%d %H:%M"),

@@ -8,8 +8,8 @@ import os
 
 import streamlit as st
 
-from ingest.pipeline import IngestLocked
-from kb.auth import CONTENT_OWNER
+from kb.app.auth import CONTENT_OWNER
+from kb.core.errors import IngestLocked
 from ui.i18n import error_words
 from ui.passages import folder_groups, safe_subfolder, status_of
 from ui.state import Context
@@ -19,15 +19,14 @@ def page(ctx: Context) -> None:
     if not ctx.identity.has(CONTENT_OWNER):
         st.error(ctx.t("not_allowed", role=CONTENT_OWNER))
         return
-    manifest = ctx.app.manifest
-    docs = manifest.docs()
+    docs = ctx.app.library()
     roots = sorted({d.root for d in docs})
     if "kb-ingest-summary" in st.session_state:
         st.success(st.session_state.pop("kb-ingest-summary"), icon=":material/task_alt:")
     if not roots:
         st.info(ctx.t("no_roots"))
         return
-    pending = set(manifest.pending())
+    pending = ctx.app.pending()
     tabs = st.tabs([os.path.basename(r) or r for r in roots])
     for i, (root, tab) in enumerate(zip(roots, tabs)):
         with tab:
@@ -86,7 +85,7 @@ def _ingest(ctx: Context, paths: list[str], label: str) -> None:
         bar.progress(done / total if total else 1.0, text=f"{done}/{total} · {path}")
 
     try:
-        report = ctx.app.ingestor().run(paths, progress=progress)
+        report = ctx.app.ingest(paths, progress=progress)
     except IngestLocked:
         st.error(ctx.t("ingest_busy"))
         return
@@ -101,7 +100,7 @@ def _ingest(ctx: Context, paths: list[str], label: str) -> None:
 def _remove(ctx: Context, root: str, rel: str, on_disk: bool) -> None:
     path = os.path.join(root, rel)
     try:
-        ctx.app.ingestor().delete_path(path)
+        ctx.app.delete(path)
     except IngestLocked:
         st.error(ctx.t("ingest_busy"))
         return

@@ -6,9 +6,9 @@ import time
 
 import streamlit as st
 
-from retriever.highlight import snippet
+from kb.core.highlight import snippet
 from ui.document_view import show_document
-from ui.passages import Filters, apply_filters, facets, readable
+from ui.passages import Filters, apply_filters, facets
 from ui.render import location, marked_html
 from ui.state import Context
 
@@ -17,7 +17,7 @@ POOL = 50  # results fetched before filters; the page shows the first `search_k`
 
 def page(ctx: Context) -> None:
     kb, principal = ctx.app, ctx.principal
-    docs = {d.doc_id: d for d in kb.manifest.docs() if readable(d, principal)}
+    docs = {d.doc_id: d for d in kb.readable_documents(principal)}
     st.caption(ctx.t("docs_searchable", n=len(docs)))
     query = st.text_input(ctx.t("search_box"), placeholder=ctx.t("search_placeholder"),
                           key="kb-search-q")
@@ -25,9 +25,9 @@ def page(ctx: Context) -> None:
     if not query.strip():
         return
     t0 = time.perf_counter()
-    hits = kb.searcher().search(query.strip(), principal, k=POOL)
+    hits = kb.search(query.strip(), principal, k=POOL)
     hits = apply_filters(hits, filters, docs)[: kb.settings.search_k]
-    kb.records.log_query(principal.user, "search", query.strip(), results=len(hits),
+    kb.app.records.log_query(principal.user, "search", query.strip(), results=len(hits),
                          latency_ms=(time.perf_counter() - t0) * 1000)
     if not hits:
         st.info(ctx.t("no_results"))

@@ -14,6 +14,26 @@ CJK_FONTS = (
 )
 
 
+# Lines of a scanned page (OCR tests and bench/formats.py): zh and en policy sentences.
+ZH_LINES = [
+    "第一条 为规范公司差旅费用报销管理，制定本制度。",
+    "第二条 员工出差结束后三十日内提交报销申请，逾期不予受理。",
+    "第三条 住宿标准：一线城市每晚不超过六百元，其他城市四百元。",
+    "第四条 报销须附发票原件及行程单，金额以发票为准。",
+    "第五条 因公加班至晚上九点以后，可报销市内交通费用。",
+    "第六条 本制度由财务部负责解释，自二零二五年一月一日起施行。",
+]
+EN_LINES = [
+    "Section 1. Employees accrue fifteen days of annual leave per year.",
+    "Section 2. Travel claims must be submitted within thirty days.",
+    "Section 3. Hotel costs are capped at 180 dollars per night.",
+    "Section 4. Receipts are required for every expense over 25 dollars.",
+    "Section 5. Managers approve requests in the HR portal within a week.",
+    "Section 6. This policy takes effect on 1 January 2025.",
+]
+
+
+
 def cjk_font() -> str | None:
     return next((f for f in CJK_FONTS if Path(f).exists()), None)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 class Database:
     """A serialized connection: readers and the writer of one process share it safely.
 
-    The PostgreSQL twin (kb/postgres.py) has the same methods; code written against this class
+    The PostgreSQL twin (kb/core/postgres.py) has the same methods; code written against this class
     uses `?` parameters and SQL both accept (ON CONFLICT upserts, no INSERT OR REPLACE)."""
 
     dialect = "sqlite"
@@ -60,7 +60,7 @@ class Database:
         """Inside tx(): nothing to do, BEGIN IMMEDIATE already excludes other writers."""
 
     def migrate(self, component: str, steps) -> int:
-        from kb.migrations import migrate
+        from kb.core.migrations import migrate
 
         return migrate(self, component, steps)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]  # the repository: kb/core/testing/ is three down
 CHROMIUM = os.environ.get("KB_TEST_CHROMIUM", "/usr/bin/chromium")
 
 

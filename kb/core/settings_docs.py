@@ -1,5 +1,5 @@
-"""The two documents that list every setting, written from `kb.config.Settings`:
-the settings table of README.md and `.env.example`. `python -m kb.settings_docs` rewrites both;
+"""The two documents that list every setting, written from `kb.core.config.Settings`:
+the settings table of README.md and `.env.example`. `python -m kb.core.settings_docs` rewrites both;
 tests/unit/test_settings_docs.py fails when either is out of date."""
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from kb.config import Settings
+from kb.core.config import Settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TABLE_HEAD = "| variable | default | meaning |\n|---|---|---|\n"
 ENV_HEAD = """\
-# Every setting of the product (kb/config.py), with its default. Copy to .env and edit.
+# Every setting of the product (kb/core/config.py), with its default. Copy to .env and edit.
 # `kb` reads .env from its working directory; docker-compose passes it to the app and the
 # worker (env_file) and takes POSTGRES_PASSWORD and CORPUS_DIR from it too; in
 # docker-compose the store settings (KB_HOME, KB_CHROMA_URL, KB_DATABASE_URL) are set by
-# docker-compose.yml itself. Written by `python -m kb.settings_docs`; a test keeps it current.
+# docker-compose.yml itself. Written by `python -m kb.core.settings_docs`; a test keeps it current.
 
 # docker-compose only: the PostgreSQL password and the folder the worker ingests
 POSTGRES_PASSWORD=change-me
@@ -34,8 +34,8 @@ def _default(name: str):
 
 
 def sections() -> dict[str, str]:
-    """Setting name -> the `# Section` comment above it in kb/config.py ('Home' before any)."""
-    source = (REPO / "kb" / "config.py").read_text("utf-8").splitlines()
+    """Setting name -> the `# Section` comment above it in kb/core/config.py ('Home' before any)."""
+    source = (REPO / "kb" / "core" / "config.py").read_text("utf-8").splitlines()
     tree = ast.parse("\n".join(source))
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Settings")
     out, current, line_of = {}, "Home", {}

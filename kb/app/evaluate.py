@@ -36,13 +36,13 @@ import json
 import math
 import statistics
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.types import Answer, Hit, Principal
+from kb.core.text import squash
+from kb.core.types import Answer, Hit, Principal, SearchResult
 
 KS = (1, 5, 10)
 
@@ -143,11 +143,6 @@ class Outcome:
     stages_ms: dict[str, float] = field(default_factory=dict)
     answer: Answer | None = None
     passages: list[str] = field(default_factory=list)  # files of the passages answered from
-
-
-def squash(text: str) -> str:
-    """The grading normalisation: NFKC, lower case, every whitespace character removed."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 def groups_of(q: Question) -> list[list[str]]:
@@ -293,49 +288,46 @@ def _by(outcomes: Sequence[Outcome], k: int, key: Callable[[Outcome], str]) -> d
 
 
 def run(
-    search: Callable[[str], list[Hit]],
+    search: Callable[[str], SearchResult],
     questions: Sequence[Question],
     progress: Callable[[int, int], None] | None = None,
-    stages: Callable[[], dict[str, float]] = dict,
 ) -> list[Outcome]:
-    """Ask every question once, timing each search (and its stages, when `stages` says)."""
+    """Search every question once, timing each search; its stage timings come with its result."""
     out = []
     for i, q in enumerate(questions, start=1):
         t = time.perf_counter()
-        hits = search(q.question)
+        result = search(q.question)
         ms = (time.perf_counter() - t) * 1000.0
-        out.append(Outcome(q, doc_paths(hits), ms, dict(stages())))
+        out.append(Outcome(q, doc_paths(result), ms, dict(result.timings)))
         if progress:
             progress(i, len(questions))
     return out
 
 
-def evaluate(searcher, questions: Sequence[Question], principal: Principal, k: int = 10,
+def evaluate(kb, questions: Sequence[Question], principal: Principal, k: int = 10,
              mode: str = "hybrid", misses: int = 0,
              progress: Callable[[int, int], None] | None = None,
              per_question: bool = False) -> dict:
-    """The report for `questions` searched by `principal` with `searcher.search(..., mode=)`.
-    Latency excludes the searcher's warm-up (model load), which runs first."""
-    if hasattr(searcher, "warm_up"):
-        searcher.warm_up(mode)
-    outcomes = run(lambda text: searcher.search(text, principal, k=k, mode=mode), questions,
-                   progress, lambda: getattr(searcher, "last_timings", {}))
+    """The report for `questions` searched by `principal` through `kb.search(..., mode=)` (the
+    service layer, or anything with its `search` and `warm_up`). Latency excludes the warm-up
+    (model load), which runs first."""
+    kb.warm_up(mode)
+    outcomes = run(lambda text: kb.search(text, principal, k=k, mode=mode), questions, progress)
     return report(outcomes, k, mode, misses, per_question)
 
 
-def evaluate_answers(assistant, questions: Sequence[Question], principal: Principal,
+def evaluate_answers(kb, questions: Sequence[Question], principal: Principal,
                      k: int = 10, misses: int = 0,
                      progress: Callable[[int, int], None] | None = None,
                      per_question: bool = False, answer_k: int = 5,
-                     warm_up: Callable[[], None] | None = None, mode: str = "hybrid") -> dict:
-    """The report with answer metrics: every question asked once through `assistant.ask()`;
-    retrieval is scored on the hits the answer was built from."""
-    if warm_up:
-        warm_up()
+                     mode: str = "hybrid") -> dict:
+    """The report with answer metrics: every question asked once through `kb.ask()`; retrieval
+    is scored on the hits the answer was built from."""
+    kb.warm_up(mode)
     out = []
     for i, q in enumerate(questions, start=1):
         t = time.perf_counter()
-        answer = assistant.ask(q.question, principal)
+        answer = kb.ask(q.question, principal)
         ms = (time.perf_counter() - t) * 1000.0
         out.append(Outcome(q, doc_paths(answer.hits), ms, dict(answer.timings), answer,
                            doc_paths(answer.hits[:answer_k])))

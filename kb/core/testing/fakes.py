@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 
 from langchain_core.embeddings import Embeddings
 
-from kb.types import Chunk
-from retriever.tokens import tokenize
+from kb.core.types import Chunk, Neighbours
+from kb.core.text import tokenize
 
 
 class BagOfWordsEmbeddings(Embeddings):
@@ -74,7 +74,8 @@ class InMemoryIndex:
             (c, sum(a * b for a, b in zip(vector, self.vectors[cid])))
             for cid, c in self.chunks.items() if c.acl & allowed and cid in self.vectors
         ]
-        return sorted(scored, key=lambda cs: (-cs[1], cs[0].chunk_id))[:k]
+        return Neighbours(tuple(sorted(scored, key=lambda cs: (-cs[1], cs[0].chunk_id))[:k]),
+                          "where")
 
     def search(self, query: str, k: int, tokens: Iterable[str]):
         allowed = set(tokens)

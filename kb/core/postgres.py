@@ -1,4 +1,4 @@
-"""The PostgreSQL twin of kb.sqlite.Database (psycopg 3, extra `postgres`).
+"""The PostgreSQL twin of kb.core.sqlite.Database (psycopg 3, extra `postgres`).
 
 Same methods, same SQL: `?` parameters are translated to psycopg's `%s`, rows answer both
 `row["name"]` and `row[0]`. Reads run in autocommit (each statement sees one committed state);
@@ -143,7 +143,7 @@ class PostgresDatabase:
         conn.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
 
     def migrate(self, component: str, steps) -> int:
-        from kb.migrations import migrate
+        from kb.core.migrations import migrate
 
         return migrate(self, component, steps)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from retriever.tokens import _CJK_RE, _TOKEN_RE, _segmenter, _token, query_terms
+from kb.core.text import CJK_RE, TOKEN_RE, query_terms, segmenter, token
 
 
 def term_spans(text: str, query: str) -> list[tuple[int, int]]:
@@ -14,16 +14,16 @@ def term_spans(text: str, query: str) -> list[tuple[int, int]]:
     if not terms:
         return []
     spans: list[tuple[int, int]] = []
-    for m in _TOKEN_RE.finditer(text):
+    for m in TOKEN_RE.finditer(text):
         run = m.group()
         norm = unicodedata.normalize("NFKC", run).lower()
-        if _CJK_RE.match(norm):
+        if CJK_RE.match(norm):
             if len(norm) != len(run):
                 continue  # compatibility forms change offsets; do not guess
-            for word, s, e in _segmenter().tokenize(norm, mode="search", HMM=True):
+            for word, s, e in segmenter().tokenize(norm, mode="search", HMM=True):
                 if word in terms:
                     spans.append((m.start() + s, m.start() + e))
-        elif _token(norm) in terms:
+        elif token(norm) in terms:
             spans.append((m.start(), m.end()))
     return _merge(spans)
 

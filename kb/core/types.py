@@ -1,10 +1,11 @@
-"""Records shared by every role package: frozen, with deterministic ids."""
+"""Records shared by every role package: frozen, with deterministic ids. Each record that leaves
+the product as JSON (CLI `--json`, the HTTP API, stored conversations) has one `to_json`."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 PUBLIC = "public"
 
@@ -21,14 +22,6 @@ def user_token(user: str) -> str:
     return f"user:{user.strip()}"
 
 
-def sha1_hex(data: bytes) -> str:
-    return hashlib.sha1(data).hexdigest()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 @dataclass(frozen=True)
 class Principal:
     """Who is asking: a user and the groups a login or proxy vouches for."""
@@ -43,14 +36,28 @@ class Principal:
 
 
 @dataclass(frozen=True)
-class SourceDoc:
+class DocRecord:
+    """One manifest row: what the indexes hold for a file, or why they hold nothing."""
+
     doc_id: str
-    path: str  # relative to root, posix separators, for people
-    root: str  # absolute ingest root
-    content_hash: str  # sha256 of the bytes
+    root: str
+    path: str
+    content_hash: str
+    fingerprint: str
+    version: str
+    acl: frozenset[str]
     mime: str
     title: str
-    acl: frozenset[str]
+    size: int
+    chunks: int
+    status: str  # "ok" | "failed"
+    error_code: str = ""
+    error: str = ""
+    ingested_at: float = 0.0
+
+    def readable_by(self, principal: "Principal") -> bool:
+        """Searchable, and labelled with one of the principal's access tokens."""
+        return self.status == "ok" and bool(self.acl & principal.acl_tokens())
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,65 @@ class Hit:
     score: float
     signals: dict[str, float] = field(default_factory=dict)
 
+    def to_json(self, rank: int) -> dict[str, Any]:
+        c = self.chunk
+        return {"rank": rank, "score": round(self.score, 6), "doc_id": c.doc_id, "path": c.path,
+                "page": c.page, "section": c.section, "chunk_id": c.chunk_id,
+                "char_start": c.char_start, "char_end": c.char_end, "text": c.text}
+
+
+def hits_json(hits: Sequence[Hit]) -> list[dict[str, Any]]:
+    return [h.to_json(i) for i, h in enumerate(hits, start=1)]
+
+
+def timings_json(timings: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in timings.items()}
+
+
+@dataclass(frozen=True)
+class SearchResult(Sequence[Hit]):
+    """What a search returns: the hits, best first, with the diagnostics of this one call (stage
+    timings in ms, the dense path taken). A sequence of its hits, so it reads like a list."""
+
+    hits: tuple[Hit, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+    dense_path: str = ""  # "overfetch" | "where" | "" (no dense search)
+
+    @overload
+    def __getitem__(self, i: int) -> Hit: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Hit, ...]: ...
+
+    def __getitem__(self, i):
+        return self.hits[i]
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hits": hits_json(self.hits), "timings_ms": timings_json(self.timings)}
+
+
+@dataclass(frozen=True)
+class Neighbours(Sequence[tuple[Chunk, float]]):
+    """Nearest chunks of a vector query, best first, and how the index found them."""
+
+    matches: tuple[tuple[Chunk, float], ...] = ()
+    path: str = ""  # "overfetch" (unfiltered, dropped here) | "where" (filter inside the index)
+
+    def __getitem__(self, i):
+        return self.matches[i]
+
+    def __len__(self) -> int:
+        return len(self.matches)
+
+    def __iter__(self) -> Iterator[tuple[Chunk, float]]:
+        return iter(self.matches)
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -94,6 +160,11 @@ class Citation:
     quote: str
     section: str = ""
 
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, "doc_id": self.doc_id, "path": self.path, "page": self.page,
+                "section": self.section, "char_start": self.char_start,
+                "char_end": self.char_end, "quote": self.quote}
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -104,6 +175,12 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     standalone_question: str = ""  # the question as searched (a follow-up rewritten)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"answer": self.text, "refused": self.refused, "reason": self.reason,
+                "standalone_question": self.standalone_question,
+                "citations": [c.to_json() for c in self.citations],
+                "hits": hits_json(self.hits), "timings_ms": timings_json(self.timings)}
 
 
 @dataclass(frozen=True)

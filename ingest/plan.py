@@ -1,0 +1,88 @@
+"""The plan of an ingest run: a pure comparison of the files found (with their content hashes)
+against the manifest rows in scope, under the pipeline fingerprint and the access rules.
+
+Nothing here touches the disk or an index: walking and hashing happen before (`discover.scan`),
+loading and writing after (`parse`, `apply`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ingest import attachments
+from ingest.acl import AccessRules
+from ingest.discover import Found, FoundFile
+from kb.core.types import DocRecord, FileError, IngestReport
+
+Work = tuple[FoundFile, str, "DocRecord | None"]  # (file, content hash, its row if it has one)
+
+
+@dataclass
+class Plan:
+    root: str
+    subtree: str
+    add: list[tuple[FoundFile, str]] = field(default_factory=list)  # (file, content hash)
+    update: list[tuple[FoundFile, str, DocRecord]] = field(default_factory=list)
+    retry: list[tuple[FoundFile, str, DocRecord]] = field(default_factory=list)  # failed before
+    relabel: list[tuple[DocRecord, frozenset[str]]] = field(default_factory=list)
+    unchanged: list[DocRecord] = field(default_factory=list)
+    delete: list[DocRecord] = field(default_factory=list)
+    failed: list[FileError] = field(default_factory=list)
+    rules: AccessRules | None = None
+
+    def work(self) -> list[Work]:
+        """The files to load, chunk, embed and write, in order."""
+        return [(f, h, None) for f, h in self.add] + list(self.update) + list(self.retry)
+
+    def report(self) -> IngestReport:
+        """What applying the plan would do (a dry run)."""
+        return IngestReport(
+            added=len(self.add) + len(self.retry), updated=len(self.update),
+            unchanged=len(self.unchanged), deleted=len(self.delete), relabeled=len(self.relabel),
+            failed=tuple(self.failed), dry_run=True,
+        )
+
+
+def make_plan(root: str, subtree: str, found: Iterable[Found], existing: Iterable[DocRecord],
+              fp: str, rules: AccessRules, max_file_mb: float) -> Plan:
+    """Compare the found files with the rows in scope: what to add, update, retry, relabel,
+    keep and delete, and which files fail before being read (too large, unreadable)."""
+    plan = Plan(root=root, subtree=subtree, rules=rules)
+    rows = {d.doc_id: d for d in existing}
+    limit = int(max_file_mb * 1024 * 1024)
+    seen: set[str] = set()
+    for item in found:
+        f = item.file
+        seen.add(f.doc_id)
+        old = rows.get(f.doc_id)
+        error = _refused(item, limit, max_file_mb)
+        if error is not None:
+            plan.failed.append(error)
+            if old is not None and old.status == "ok":
+                plan.delete.append(old)
+            continue
+        acl = rules.tokens_for(f.rel)
+        if old is None:
+            plan.add.append((f, item.content_hash))
+        elif old.status != "ok":
+            plan.retry.append((f, item.content_hash, old))
+        elif old.content_hash != item.content_hash or old.fingerprint != fp:
+            plan.update.append((f, item.content_hash, old))
+        elif old.acl != acl:
+            plan.relabel.append((old, acl))
+        else:
+            plan.unchanged.append(old)
+    attachments.settle(plan, rows, seen)  # children follow their parent; the rest is gone
+    return plan
+
+
+def _refused(item: Found, limit: int, max_file_mb: float) -> FileError | None:
+    """Why a found file cannot be ingested at all, or None."""
+    f = item.file
+    if f.size > limit:
+        return FileError(f.rel, "too_large", f"the file is {f.size / 1048576:.1f} MB, over the "
+                         f"limit of {max_file_mb:g} MB (KB_MAX_FILE_MB)")
+    if item.unreadable:
+        return FileError(f.rel, "unreadable", f"cannot read the file: {item.unreadable}")
+    return None

@@ -1,0 +1,43 @@
+"""The product's domain exceptions, in one place: a front end imports errors, never a pipeline.
+
+Every one of them is an expected outcome that a front end reports in its own words (the CLI with
+exit code 2, the page in a box, an API with a stable error code)."""
+
+from __future__ import annotations
+
+CODES = (
+    "encrypted", "corrupt", "unsupported", "too_large", "timeout", "empty", "ocr_failed",
+    "unreadable", "vanished",
+)
+
+
+class IngestError(Exception):
+    """One file could not be ingested; `code` is one of CODES (stable, for machines)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        if code not in CODES:
+            raise ValueError(f"unknown ingest error code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class IngestLocked(RuntimeError):
+    """Another ingest holds the writers' lock."""
+
+
+class AclConfigError(ValueError):
+    """An `acl.yaml` that cannot be used: the ingest does not start."""
+
+
+class AccessViolation(RuntimeError):
+    """A result the principal may not read reached the end of a search: a bug, never data."""
+
+
+class AnswererFailed(RuntimeError):
+    """The chat model could not be reached or failed mid-answer (the message says which)."""
+
+
+class NotFound(LookupError):
+    """The document or passage does not exist for this asker: deleted, never ingested, or not
+    readable by them. One exception for all three, so that no answer tells them apart."""
