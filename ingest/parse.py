@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ingest import attachments
-from ingest.acl import AccessRules
+from ingest.acl import Labels
 from ingest.chunking import chunk_pages, context_text
 from ingest.discover import FoundFile
 from ingest.loading import FileLoader
@@ -45,7 +45,7 @@ class Failed:
 class Preparer:
     """Turns one file (and its attachments) of a root into `Prepared` or `Failed` items."""
 
-    def __init__(self, settings: Settings, fp: str, root: str, rules: AccessRules,
+    def __init__(self, settings: Settings, fp: str, root: str, rules: Labels,
                  loader: FileLoader) -> None:
         self.settings = settings
         self.fingerprint = fp
@@ -63,8 +63,8 @@ class Preparer:
             return [Failed(f, old, FileError(f.rel, "unreadable", f"cannot read the file: {exc.strerror or exc}"), digest)]
         return self.data(f, data, old)
 
-    def data(self, f: FoundFile, data: bytes, old: DocRecord | None, level: int = 0,
-             acl_rel: str = "") -> list[Prepared | Failed]:
+    def data(self, f: FoundFile, data: bytes, old: DocRecord | None,
+             level: int = 0) -> list[Prepared | Failed]:
         """A file's attachments first (children before their parent), then the file."""
         digest = hashlib.sha256(data).hexdigest()  # what we index is what we read
         try:
@@ -76,12 +76,11 @@ class Preparer:
         children: list[Prepared | Failed] = []
         for att in doc.attachments if level < attachments.MAX_DEPTH else ():
             child = attachments.child_file(f, att.name, len(att.data))
-            children += self.data(child, att.data, None, level + 1,
-                                  acl_rel or f.rel)  # attachments get the mail's ACL
+            children += self.data(child, att.data, None, level + 1)  # the mail's labels
         pieces = chunk_pages(doc.pages, self.settings.chunk_size, self.settings.chunk_overlap)
         if not pieces:
             return [*children, Failed(f, old, FileError(f.rel, "empty", "no text could be extracted from the file"), digest)]
-        acl = self.rules.tokens_for(acl_rel or f.rel)
+        acl = self.rules.labels(f)
         version = version_of(digest, self.fingerprint)
         chunks = [
             Chunk(
@@ -100,7 +99,7 @@ class Preparer:
         return [*children, Prepared(f, old, record, chunks, texts)]
 
 
-def prepared_batches(settings: Settings, fp: str, root: str, rules: AccessRules,
+def prepared_batches(settings: Settings, fp: str, root: str, rules: Labels,
                      work: Sequence[Work]) -> Iterator[list[Prepared | Failed]]:
     """Parse files in worker threads while the caller embeds; yield groups of whole
     documents holding about one embedding batch of chunks."""
