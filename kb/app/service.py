@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
-from kb.app.documents import OpenedDocument, OpenedPassage
+from kb.app.documents import OpenedDocument, OpenedPassage, OriginalFile
 from kb.app.wiring import App, build
 from kb.core.config import Settings
 from kb.core.types import (
@@ -73,9 +72,9 @@ class KnowledgeBase:
         """A cited span in its context, if `principal` may read the document (else NotFound)."""
         return self.app.documents.passage(doc_id, principal, page, start, end, quote)
 
-    def original_file(self, doc_id: str, principal: Principal) -> Path:
-        """The original file, if `principal` may read it and it is still on disk (else
-        NotFound)."""
+    def original_file(self, doc_id: str, principal: Principal) -> OriginalFile:
+        """The original file's ingested bytes, if `principal` may read it and it is still on
+        disk unchanged (else NotFound)."""
         return self.app.documents.file(doc_id, principal)
 
     # ---------------------------------------------------------------- the library
