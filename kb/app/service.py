@@ -137,7 +137,19 @@ class KnowledgeBase:
                  per_question: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> dict:
         """`kb eval`: retrieval metrics of `questions` searched as `principal`; with `answers`,
-        every question asked instead, adding the answer metrics (kb/app/evaluate.py)."""
+        every question asked instead, adding the answer metrics (kb/app/evaluate.py). Gold
+        files `principal` cannot read are reported missing like absent ones: an evaluation
+        never tells whether a restricted path exists."""
+        from kb.app.evaluate import missing_gold
+
+        readable = {d.path for d in self.readable_documents(principal)}
+        return {**self._evaluate(questions, principal, k=k, mode=mode, answers=answers,
+                                 misses=misses, per_question=per_question, progress=progress),
+                "gold_missing_from_index": missing_gold(questions, readable)}
+
+    def _evaluate(self, questions, principal: Principal, *, k: int, mode: str | None,
+                  answers: bool, misses: int, per_question: bool,
+                  progress: Callable[[int, int], None] | None) -> dict:
         from kb.app.evaluate import evaluate, evaluate_answers
 
         s = self.settings
