@@ -12,6 +12,7 @@ from ingest import attachments
 from ingest.acl import Labels
 from ingest.chunking import chunk_pages, context_text
 from ingest.discover import FoundFile
+from ingest.loaders import too_large_text
 from ingest.loading import FileLoader
 from ingest.plan import Work
 from ingest.scope import version_of
@@ -77,7 +78,12 @@ class Preparer:
         for att in doc.attachments if level < attachments.MAX_DEPTH else ():
             child = attachments.child_file(f, att.name, len(att.data))
             children += self.data(child, att.data, None, level + 1)  # the mail's labels
-        pieces = chunk_pages(doc.pages, self.settings.chunk_size, self.settings.chunk_overlap)
+        error = _too_large(doc.chars, None, self.settings)  # also here, in this process:
+        if error is None:  # the limits hold whichever way (and wherever) the file was parsed
+            pieces = chunk_pages(doc.pages, self.settings.chunk_size, self.settings.chunk_overlap)
+            error = _too_large(doc.chars, len(pieces), self.settings)
+        if error is not None:
+            return [*children, Failed(f, old, FileError(f.rel, "too_large", error.message), digest)]
         if not pieces:
             return [*children, Failed(f, old, FileError(f.rel, "empty", "no text could be extracted from the file"), digest)]
         acl = self.rules.labels(f)
@@ -97,6 +103,16 @@ class Preparer:
         )
         texts = [context_text(doc.title, c.section, c.text) for c in chunks]
         return [*children, Prepared(f, old, record, chunks, texts)]
+
+
+def _too_large(chars: int, chunks: int | None, settings: Settings) -> IngestError | None:
+    """Why a document's extracted text is over the per-file limits, or None."""
+    if chars > settings.max_file_chars:
+        return too_large_text(chars, settings.max_file_chars)
+    if chunks is not None and chunks > settings.max_file_chunks:
+        return IngestError("too_large", f"the file would make {chunks:,} chunks, over the limit "
+                           f"of {settings.max_file_chunks:,} (KB_MAX_FILE_CHUNKS)")
+    return None
 
 
 def prepared_batches(settings: Settings, fp: str, root: str, rules: Labels,

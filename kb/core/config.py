@@ -177,6 +177,13 @@ class Settings(BaseSettings):
 
     # Ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
+    max_file_chars: int = Field(
+        10_000_000, ge=1000, description="A file (or attachment) whose extracted text has more "
+        "characters than this is refused as too_large (expansion bombs: a small DOCX or XLSX can "
+        "hold tens of millions).")
+    max_file_chunks: int = Field(
+        25_000, ge=1, description="A file (or attachment) that would make more chunks than this "
+        "is refused as too_large.")
     lock_timeout: float = Field(
         0.0, ge=0, description="Seconds an ingest waits for another one to finish (0 = refuse)."
     )
