@@ -207,9 +207,11 @@ class PgKeywordIndex:
         return bm25.search(self, query, k, tokens)
 
     def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
-                   limit: int) -> list:
+                   limit: int, weights: dict[str, float] | None = None) -> list:
         """Readable chunks matching the terms (both tests inside one SQL statement), the
-        `limit` best by ts_rank; bm25.search rescores them with visible BM25."""
+        `limit` best by ts_rank, which reads each row alone (no statistics over other rows,
+        so restricted chunks cannot change the pool; `weights` are not needed); bm25.search
+        rescores them with visible BM25."""
         query = tsquery(terms, every)
         return self.db.query(
             "SELECT rowid, tokens, n_tokens FROM kw_chunks"
