@@ -177,6 +177,11 @@ class EnclosingRules:
             return default
         return _tokens(list(self.default_groups), [], "the default_access setting")
 
+    def check(self, start: str) -> None:
+        """Read every rules file enclosing `start` (a folder or a file), so that a broken one
+        stops the ingest before anything is written, even when no document needs it yet."""
+        self.enclosing(os.path.join(start, "_") if os.path.isdir(start) else start)
+
     def enclosing(self, abs_path: str) -> list[tuple[str, AccessRules]]:
         """(folder, its rules) of every rules file above `abs_path`, nearest first."""
         if os.path.isabs(self.name):

@@ -57,6 +57,7 @@ class Ingestor:
         if not os.path.exists(os.path.join(root, subtree)):
             raise FileNotFoundError(f"no such file or folder: {path}")
         rules = scope.access_rules(self.settings, root)
+        rules.check(os.path.join(root, subtree))
         existing = scope.in_scope(self.manifest.docs(), root, subtree)
         files = walk(root, exclude=(str(self.settings.home),), subtree=subtree)
         found = scan(files, int(self.settings.max_file_mb * 1024 * 1024))
