@@ -178,13 +178,14 @@ def delete(
 
     kb = _app(ctx)
     try:
-        n = kb.delete(path)
+        removed = kb.delete(path)
     except IngestLocked as exc:
         _fail(str(exc))
     if as_json:
-        _print_json({"deleted": n})
+        _print_json(removed.to_json())
     else:
-        typer.echo(f"Removed {n} document(s) from the indexes.")
+        typer.echo(f"Removed {removed.documents} document(s), {removed.chunks} chunk(s) from the "
+                   "indexes and their text from the stores' files.")
 
 
 Mode = typer.Option("--mode", help="hybrid (both indexes fused), dense or keyword.")

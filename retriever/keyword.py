@@ -187,7 +187,18 @@ class FtsKeywordIndex:
                 conn.executemany("INSERT INTO kw_acl (chunk_rowid, token) VALUES (?, ?)",
                                  [(rowid, t) for t in sorted(acl)])
 
+    def compact(self) -> None:
+        """Merge the FTS5 segments: a deleted row's tokens stay in them until a merge."""
+        self._init()
+        with self.db.tx() as conn:
+            conn.execute("INSERT INTO kw_fts (kw_fts) VALUES ('optimize')")
+
     # ------------------------------------------------------------------- reads
+    def all_chunks(self) -> list[Chunk]:
+        """Every stored chunk (the embedding cache keeps only their vectors)."""
+        self._init()
+        return [row_to_chunk(r) for r in self.db.query(f"SELECT {CHUNK_COLUMNS} FROM kw_chunks")]
+
     def ids(self) -> set[str]:
         self._init()
         return {r["chunk_id"] for r in self.db.query("SELECT chunk_id FROM kw_chunks")}

@@ -20,6 +20,7 @@ from kb.core.types import (
     AnswerEvent,
     DocRecord,
     IngestReport,
+    Removal,
     Principal,
     SearchResult,
     Turn,
@@ -121,8 +122,8 @@ class KnowledgeBase:
         return watch([str(p) for p in paths], once, self.settings.watch_interval, stop,
                      on_error=on_error)
 
-    def delete(self, path: str | os.PathLike) -> int:
-        """Remove a file or folder from every index; returns how many documents."""
+    def delete(self, path: str | os.PathLike) -> Removal:
+        """Remove a file or folder from every index and its text from the stores' files."""
         return self.app.ingestor().delete_path(str(path))
 
     def reindex_keywords(self) -> int:

@@ -124,7 +124,9 @@ class Settings(BaseSettings):
 
     # Access
     acl_file: str = Field(
-        "acl.yaml", description="Access rules file, relative to each ingest root (or absolute)."
+        "acl.yaml", description="Name of the access rules file, read in each document's folder "
+        "and every folder above it (an absolute path: that one file, for the documents under its "
+        "folder)."
     )
     default_access: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["public"],
