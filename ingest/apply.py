@@ -58,7 +58,7 @@ class Writer:
         self.manifest.begin(doc_id)
         self.manifest.put(DocRecord(
             doc_id=doc_id, root=plan.root, path=item.file.rel, content_hash=item.content_hash,
-            fingerprint=self.fingerprint, version="", acl=plan.rules.tokens_for(item.file.rel),
+            fingerprint=self.fingerprint, version="", acl=plan.rules.labels(item.file),
             mime="", title="", size=item.file.size, chunks=0, status="failed",
             error_code=item.error.code, error=item.error.error, ingested_at=time.time(),
         ))
@@ -113,6 +113,6 @@ def apply(plan: Plan, writer: Writer, batches: Iterable[list[Prepared | Failed]]
                 progress("ingest", done, total, item.file.rel)
     return IngestReport(
         added=added, updated=updated, unchanged=len(plan.unchanged),
-        deleted=len(plan.delete), relabeled=len(plan.relabel), failed=tuple(failed),
+        deleted=len(plan.delete), relabeled=plan.relabeled, failed=tuple(failed),
         chunks=chunks_written,
     )

@@ -24,7 +24,8 @@ class FileLoader:
 
     def options_for(self, rel_path: str) -> LoadOptions:
         return LoadOptions(passwords=self.passwords.for_path(rel_path),
-                           max_pages=self.settings.max_pages, ocr=self.settings.ocr)
+                           max_pages=self.settings.max_pages, ocr=self.settings.ocr,
+                           max_chars=self.settings.max_file_chars)
 
     def load(self, data: bytes, rel_path: str) -> LoadedDoc:
         options = self.options_for(rel_path)

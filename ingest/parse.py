@@ -9,9 +9,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ingest import attachments
-from ingest.acl import AccessRules
+from ingest.acl import Labels
 from ingest.chunking import chunk_pages, context_text
 from ingest.discover import FoundFile
+from ingest.loaders import too_large_text
 from ingest.loading import FileLoader
 from ingest.plan import Work
 from ingest.scope import version_of
@@ -45,7 +46,7 @@ class Failed:
 class Preparer:
     """Turns one file (and its attachments) of a root into `Prepared` or `Failed` items."""
 
-    def __init__(self, settings: Settings, fp: str, root: str, rules: AccessRules,
+    def __init__(self, settings: Settings, fp: str, root: str, rules: Labels,
                  loader: FileLoader) -> None:
         self.settings = settings
         self.fingerprint = fp
@@ -63,8 +64,8 @@ class Preparer:
             return [Failed(f, old, FileError(f.rel, "unreadable", f"cannot read the file: {exc.strerror or exc}"), digest)]
         return self.data(f, data, old)
 
-    def data(self, f: FoundFile, data: bytes, old: DocRecord | None, level: int = 0,
-             acl_rel: str = "") -> list[Prepared | Failed]:
+    def data(self, f: FoundFile, data: bytes, old: DocRecord | None,
+             level: int = 0) -> list[Prepared | Failed]:
         """A file's attachments first (children before their parent), then the file."""
         digest = hashlib.sha256(data).hexdigest()  # what we index is what we read
         try:
@@ -76,12 +77,16 @@ class Preparer:
         children: list[Prepared | Failed] = []
         for att in doc.attachments if level < attachments.MAX_DEPTH else ():
             child = attachments.child_file(f, att.name, len(att.data))
-            children += self.data(child, att.data, None, level + 1,
-                                  acl_rel or f.rel)  # attachments get the mail's ACL
-        pieces = chunk_pages(doc.pages, self.settings.chunk_size, self.settings.chunk_overlap)
+            children += self.data(child, att.data, None, level + 1)  # the mail's labels
+        error = _too_large(doc.chars, None, self.settings)  # also here, in this process:
+        if error is None:  # the limits hold whichever way (and wherever) the file was parsed
+            pieces = chunk_pages(doc.pages, self.settings.chunk_size, self.settings.chunk_overlap)
+            error = _too_large(doc.chars, len(pieces), self.settings)
+        if error is not None:
+            return [*children, Failed(f, old, FileError(f.rel, "too_large", error.message), digest)]
         if not pieces:
             return [*children, Failed(f, old, FileError(f.rel, "empty", "no text could be extracted from the file"), digest)]
-        acl = self.rules.tokens_for(acl_rel or f.rel)
+        acl = self.rules.labels(f)
         version = version_of(digest, self.fingerprint)
         chunks = [
             Chunk(
@@ -100,7 +105,17 @@ class Preparer:
         return [*children, Prepared(f, old, record, chunks, texts)]
 
 
-def prepared_batches(settings: Settings, fp: str, root: str, rules: AccessRules,
+def _too_large(chars: int, chunks: int | None, settings: Settings) -> IngestError | None:
+    """Why a document's extracted text is over the per-file limits, or None."""
+    if chars > settings.max_file_chars:
+        return too_large_text(chars, settings.max_file_chars)
+    if chunks is not None and chunks > settings.max_file_chunks:
+        return IngestError("too_large", f"the file would make {chunks:,} chunks, over the limit "
+                           f"of {settings.max_file_chunks:,} (KB_MAX_FILE_CHUNKS)")
+    return None
+
+
+def prepared_batches(settings: Settings, fp: str, root: str, rules: Labels,
                      work: Sequence[Work]) -> Iterator[list[Prepared | Failed]]:
     """Parse files in worker threads while the caller embeds; yield groups of whole
     documents holding about one embedding batch of chunks."""

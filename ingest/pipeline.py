@@ -22,7 +22,7 @@ from ingest.plan import Plan, make_plan
 from kb.core.config import Settings
 from kb.core.embeddings import model_id
 from kb.core.ports import ChunkIndex, Lock, Manifest
-from kb.core.types import IngestReport
+from kb.core.types import IngestReport, Removal
 
 __all__ = ["Ingestor", "Plan", "Progress"]
 
@@ -37,6 +37,7 @@ class Ingestor:
         embedder,
         prune: Callable[[], object] | None = None,
         lock: Callable[[], Lock] | None = None,
+        purge: Callable[[], dict[str, int]] | None = None,
     ) -> None:
         self.settings = settings
         self._lock_factory = lock
@@ -46,6 +47,7 @@ class Ingestor:
         self.embedder = embedder
         self.fingerprint = scope.fingerprint(model_id(embedder), settings)
         self._prune = prune  # drops vectors of other embedding models once none is current
+        self._purge = purge  # makes removed texts unreadable in the stores' files
         self._writer = Writer(manifest, self.indexes, vector_index, self.fingerprint)
 
     def resolve(self, path: str | os.PathLike) -> tuple[str, str]:
@@ -57,6 +59,7 @@ class Ingestor:
         if not os.path.exists(os.path.join(root, subtree)):
             raise FileNotFoundError(f"no such file or folder: {path}")
         rules = scope.access_rules(self.settings, root)
+        rules.check(os.path.join(root, subtree))
         existing = scope.in_scope(self.manifest.docs(), root, subtree)
         files = walk(root, exclude=(str(self.settings.home),), subtree=subtree)
         found = scan(files, int(self.settings.max_file_mb * 1024 * 1024))
@@ -84,6 +87,8 @@ class Ingestor:
                 d.fingerprint == self.fingerprint for d in self.manifest.docs()
             ):
                 self._prune()
+            if not dry_run and self._purge is not None and (report.deleted or report.updated):
+                self._purge()  # old versions and deleted documents leave no text behind
             return replace(report, seconds=time.perf_counter() - started)
 
     def recover(self) -> int:
@@ -95,15 +100,18 @@ class Ingestor:
                                    plan.work())
         return apply(plan, self._writer, batches, self.embedder, progress)
 
-    def delete_path(self, path: str | os.PathLike) -> int:
-        """Remove every document at or under `path` from every index. Returns how many."""
+    def delete_path(self, path: str | os.PathLike) -> Removal:
+        """Remove every document at or under `path` from every index, then purge the stores'
+        files of their text."""
         with held(self.lock(), self.settings.lock_timeout):
             self.recover()
             root, subtree = self.resolve(path)
             docs = scope.in_scope(self.manifest.docs(), root, subtree)
             for d in docs:
                 self._writer.delete(d)
-            return len(docs)
+            purged = self._purge() if docs and self._purge is not None else {}
+            return Removal(len(docs), sum(d.chunks for d in docs),
+                           tuple(sorted(d.path for d in docs)), tuple(sorted(purged.items())))
 
 
 def _merge(a: IngestReport, b: IngestReport) -> IngestReport:

@@ -7,11 +7,12 @@ loading and writing after (`parse`, `apply`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ingest import attachments
-from ingest.acl import AccessRules
+from ingest.acl import Labels
 from ingest.discover import Found, FoundFile
 from kb.core.types import DocRecord, FileError, IngestReport
 
@@ -26,30 +27,37 @@ class Plan:
     update: list[tuple[FoundFile, str, DocRecord]] = field(default_factory=list)
     retry: list[tuple[FoundFile, str, DocRecord]] = field(default_factory=list)  # failed before
     relabel: list[tuple[DocRecord, frozenset[str]]] = field(default_factory=list)
+    relabeled_too: list[str] = field(default_factory=list)  # re-written with other labels
     unchanged: list[DocRecord] = field(default_factory=list)
     delete: list[DocRecord] = field(default_factory=list)
     failed: list[FileError] = field(default_factory=list)
-    rules: AccessRules | None = None
+    rules: Labels | None = None
 
     def work(self) -> list[Work]:
         """The files to load, chunk, embed and write, in order."""
         return [(f, h, None) for f, h in self.add] + list(self.update) + list(self.retry)
 
+    @property
+    def relabeled(self) -> int:
+        """Documents whose labels change: relabelled only, or re-written with new labels."""
+        return len(self.relabel) + len(self.relabeled_too)
+
     def report(self) -> IngestReport:
         """What applying the plan would do (a dry run)."""
         return IngestReport(
             added=len(self.add) + len(self.retry), updated=len(self.update),
-            unchanged=len(self.unchanged), deleted=len(self.delete), relabeled=len(self.relabel),
+            unchanged=len(self.unchanged), deleted=len(self.delete), relabeled=self.relabeled,
             failed=tuple(self.failed), dry_run=True,
         )
 
 
 def make_plan(root: str, subtree: str, found: Iterable[Found], existing: Iterable[DocRecord],
-              fp: str, rules: AccessRules, max_file_mb: float) -> Plan:
+              fp: str, rules: Labels, max_file_mb: float) -> Plan:
     """Compare the found files with the rows in scope: what to add, update, retry, relabel,
     keep and delete, and which files fail before being read (too large, unreadable)."""
     plan = Plan(root=root, subtree=subtree, rules=rules)
     rows = {d.doc_id: d for d in existing}
+    elsewhere = {os.path.join(d.root, d.path): d for d in rows.values() if d.root != root}
     limit = int(max_file_mb * 1024 * 1024)
     seen: set[str] = set()
     for item in found:
@@ -62,7 +70,11 @@ def make_plan(root: str, subtree: str, found: Iterable[Found], existing: Iterabl
             if old is not None and old.status == "ok":
                 plan.delete.append(old)
             continue
-        acl = rules.tokens_for(f.rel)
+        acl = rules.labels(f)
+        before = old if old is not None else elsewhere.get(f.abs_path)  # under a narrower root
+        if before is not None and before.status == "ok" and before.acl != acl and (
+                old is None or old.content_hash != item.content_hash or old.fingerprint != fp):
+            plan.relabeled_too.append(f.rel)
         if old is None:
             plan.add.append((f, item.content_hash))
         elif old.status != "ok":

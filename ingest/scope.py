@@ -6,10 +6,9 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
 from ingest import attachments
-from ingest.acl import AccessRules, load_rules
+from ingest.acl import EnclosingRules
 from ingest.chunking import CHUNKER_VERSION
 from kb.core.config import Settings
 from kb.core.types import DocRecord
@@ -52,8 +51,8 @@ def in_scope(docs: Iterable[DocRecord], root: str, subtree: str) -> list[DocReco
     return out
 
 
-def access_rules(settings: Settings, root: str) -> AccessRules:
-    """The rules of `settings.acl_file`: an absolute path, or relative to the root."""
-    acl_path = Path(settings.acl_file)
-    return load_rules(acl_path if acl_path.is_absolute() else Path(root) / acl_path,
-                      settings.default_access)
+def access_rules(settings: Settings, root: str) -> EnclosingRules:
+    """The labels of the root's documents: from the `settings.acl_file` files enclosing each
+    document (its folder's and every one above, the root's parents too), or from the one
+    absolute `settings.acl_file`. They never depend on where the ingest starts."""
+    return EnclosingRules(root, settings.acl_file, list(settings.default_access))

@@ -178,13 +178,14 @@ def delete(
 
     kb = _app(ctx)
     try:
-        n = kb.delete(path)
+        removed = kb.delete(path)
     except IngestLocked as exc:
         _fail(str(exc))
     if as_json:
-        _print_json({"deleted": n})
+        _print_json(removed.to_json())
     else:
-        typer.echo(f"Removed {n} document(s) from the indexes.")
+        typer.echo(f"Removed {removed.documents} document(s), {removed.chunks} chunk(s) from the "
+                   "indexes and their text from the stores' files.")
 
 
 Mode = typer.Option("--mode", help="hybrid (both indexes fused), dense or keyword.")
@@ -291,7 +292,7 @@ def eval_(
     """Retrieval metrics of a question set against the ingested corpus (recall@1/5/10, MRR@10,
     strict and lenient, overall and per dataset) and query latency; with --answers also the
     answer metrics (accuracy, refusal per kind, hallucination, citation precision)."""
-    from kb.app.evaluate import load_questions, missing_gold
+    from kb.app.evaluate import load_questions
     from kb.core.errors import AccessViolation
 
     kb = _app(ctx)
@@ -304,7 +305,6 @@ def eval_(
     known = kb.known_paths()
     if not known:
         _fail("nothing is ingested: run `kb ingest` on the corpus first")
-    absent = missing_gold(qs, known)
     bar, close = (None, lambda: None) if as_json else _progress_bar("eval")
     progress = bar and (lambda i, n: bar("eval", i, n, ""))
     try:
@@ -316,7 +316,6 @@ def eval_(
         _fail(str(exc))
     finally:
         close()
-    result["gold_missing_from_index"] = absent
     if as_json:
         _print_json(result)
         return
@@ -356,7 +355,7 @@ def _print_eval(r: dict) -> None:
     typer.echo(f"latency ms: p50 {lat['p50']}, p95 {lat['p95']}, max {lat['max']}")
     if r.get("gold_missing_from_index"):
         typer.echo(f"warning: {len(r['gold_missing_from_index'])} gold file(s) are not in the "
-                   "index (ingest the folder the gold paths are relative to, or use --prefix)")
+                   "index or not readable by this user (ingest the folder the gold paths are relative to, or use --prefix)")
     for miss in r.get("misses", []):
         typer.echo(f"  miss {miss['id']}: {miss['question']}  gold {miss['gold_docs']} "
                    f"top {miss['top']}")

@@ -132,10 +132,12 @@ class Scorable(Protocol):
                       tokens: Iterable[str]) -> tuple[int, float, dict[str, int]]: ...
 
     def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
-                   limit: int) -> Sequence[Any]:
+                   limit: int, weights: dict[str, float] | None = None) -> Sequence[Any]:
         """The `limit` best chunks readable with any of `allowed` that contain every term
-        (`every`) or any of them, by the engine's own rank; rows with `rowid`, `tokens`
-        (space-joined) and `n_tokens`. The access filter is inside the engine's query."""
+        (`every`) or any of them; rows with `rowid`, `tokens` (space-joined) and `n_tokens`.
+        The access filter is inside the engine's query, and so is the choice of the best: by a
+        rank that reads nothing but the readable rows (each row's own content, and `weights`,
+        the visible idf), never the engine's statistics over every row."""
 
 
 def search(index: Scorable, query: str, k: int,
@@ -159,11 +161,11 @@ def search(index: Scorable, query: str, k: int,
     limit = max(k, index.pool)
     rare = [t for t in wts if df[t] <= index.common_cutoff * n_docs]
     if rare:
-        pool = index.candidates(rare, False, allowed, limit)
+        pool = index.candidates(rare, False, allowed, limit, wts)
     else:
-        pool = index.candidates(list(wts), True, allowed, limit)
+        pool = index.candidates(list(wts), True, allowed, limit, wts)
         if len(pool) < k:
-            pool = index.candidates(list(wts), False, allowed, limit)
+            pool = index.candidates(list(wts), False, allowed, limit, wts)
     top = sorted(score_pool(pool, wts, avgdl), key=lambda sr: -sr[0])[:k]
     return read_scored(index.db, top)
 

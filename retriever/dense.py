@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -47,6 +48,53 @@ def persistent_client(path: str):
     )
 
 
+# Chroma's local write-ahead queue keeps every record it was sent (the chunk text in its metadata)
+# until the vector segment has persisted past it, about a thousand writes later. A record whose
+# id a later record of the queue deletes is not needed to replay the log (the vector segment
+# needs vectors, never documents), so its metadata is cleared; then the freed pages go (VACUUM).
+COMPACT_SCRIPT = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)
+conn.execute("PRAGMA secure_delete=ON")
+tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+cleared = 0
+if "embeddings_queue" in tables:
+    cleared = conn.execute(
+        "UPDATE embeddings_queue SET metadata = NULL WHERE metadata IS NOT NULL"
+        " AND operation != 3 AND EXISTS (SELECT 1 FROM embeddings_queue d"
+        " WHERE d.topic = embeddings_queue.topic AND d.id = embeddings_queue.id"
+        " AND d.operation = 3 AND d.seq_id > embeddings_queue.seq_id)").rowcount
+if "embedding_fulltext_search" in tables:
+    conn.execute("INSERT INTO embedding_fulltext_search (embedding_fulltext_search)"
+                 " VALUES ('optimize')")
+conn.execute("VACUUM")
+conn.close()
+print(cleared)
+"""
+
+
+def compact_local_store(path: str) -> int:
+    """Make deleted chunks unreadable in a local Chroma directory's `chroma.sqlite3`: clear the
+    queued records of deleted ids (operation 3 = delete), merge the full-text index, VACUUM.
+    Returns the number of queued records cleared.
+
+    It runs in a child process: Chroma's engine links its own copy of SQLite, and two copies in
+    one process break each other's file locks (SQLite's "multiple copies" hazard: a VACUUM run
+    here failed with a disk I/O error while this process searched). Across processes the locks
+    hold, and the child waits for Chroma's connections."""
+    import subprocess
+    import sys
+
+    db = os.path.join(path, "chroma.sqlite3")
+    if not os.path.exists(db):
+        return 0
+    done = subprocess.run([sys.executable, "-I", "-c", COMPACT_SCRIPT, db], capture_output=True,
+                          text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"compacting the Chroma store failed: {done.stderr.strip()[-500:]}")
+    return int(done.stdout.split()[-1])
+
+
 def http_client(url: str, token: str = "", token_header: str = "Authorization",
                 tls_verify: str = "true"):
     """A client of a Chroma server (`chroma run`, the docker-compose service, Chroma's
@@ -77,8 +125,9 @@ class ChromaVectorIndex:
     """Cheap to construct; the client and collection open on first use."""
 
     def __init__(self, client_factory: Callable[[], Any], collection: str,
-                 overfetch: int = 3) -> None:
+                 overfetch: int = 3, local_path: str | None = None) -> None:
         self._client_factory = client_factory
+        self.local_path = local_path  # the persistent client's folder (None: a server)
         self._name = collection
         self._collection = None
         self.overfetch = overfetch  # see query(); 1 = always filter inside Chroma's where
@@ -145,6 +194,12 @@ class ChromaVectorIndex:
 
     def count(self) -> int:
         return int(self.collection.count())
+
+    def compact(self) -> int:
+        """After deletions: a local store drops the deleted texts from its files (see
+        `compact_local_store`); a Chroma server compacts by itself (docs/DEPLOY.md). Returns
+        the queued records cleared."""
+        return compact_local_store(self.local_path) if self.local_path else 0
 
     def query(self, vector: Sequence[float], k: int, tokens: Iterable[str]) -> Neighbours:
         """Cosine similarity (1 - distance), best first, among chunks readable with `tokens`.

@@ -2,9 +2,10 @@
 kw_acl), BM25 scored by retriever/bm25.py with statistics of the chunks the asker may read.
 
 FTS5's own `bm25()` takes its idf and average length from every row of the table, readable or
-not, so it only ranks the candidate pool (access filtered inside the query); every score and
-every order the caller sees comes from the per-label statistics (see retriever/bm25.py and
-docs/RETRIEVAL.md, "Permissions and statistics").
+not, so it is never used: the candidate pool is chosen over the readable chunks with their own
+statistics (access filtered inside the query), and every score and order the caller sees comes
+from the per-label statistics (see retriever/bm25.py and docs/RETRIEVAL.md, "Permissions and
+statistics").
 """
 
 from __future__ import annotations
@@ -186,7 +187,18 @@ class FtsKeywordIndex:
                 conn.executemany("INSERT INTO kw_acl (chunk_rowid, token) VALUES (?, ?)",
                                  [(rowid, t) for t in sorted(acl)])
 
+    def compact(self) -> None:
+        """Merge the FTS5 segments: a deleted row's tokens stay in them until a merge."""
+        self._init()
+        with self.db.tx() as conn:
+            conn.execute("INSERT INTO kw_fts (kw_fts) VALUES ('optimize')")
+
     # ------------------------------------------------------------------- reads
+    def all_chunks(self) -> list[Chunk]:
+        """Every stored chunk (the embedding cache keeps only their vectors)."""
+        self._init()
+        return [row_to_chunk(r) for r in self.db.query(f"SELECT {CHUNK_COLUMNS} FROM kw_chunks")]
+
     def ids(self) -> set[str]:
         self._init()
         return {r["chunk_id"] for r in self.db.query("SELECT chunk_id FROM kw_chunks")}
@@ -227,16 +239,26 @@ class FtsKeywordIndex:
         return bm25.search(self, query, k, tokens)
 
     def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
-                   limit: int) -> list:
-        """Rank inside FTS5 (access filtered) first; read the token lists of the best only."""
+                   limit: int, weights: dict[str, float] | None = None) -> list:
+        """The pool, chosen over the readable chunks only: those matching the most of `terms`
+        (by the visible idf in `weights`), shorter first, then by rowid; token lists of the best
+        only. FTS5's `bm25()` would rank by statistics over every row, so which readable chunks
+        make the pool would depend on restricted ones."""
         marks = ", ".join("?" for _ in allowed)
+        terms = list(dict.fromkeys(terms))
+        per_term = " UNION ALL ".join(
+            "SELECT rowid, ? AS w FROM kw_fts WHERE kw_fts MATCH ?" for _ in terms)
+        params: list = []
+        for t in terms:
+            params += [(weights or {}).get(t, 1.0), fts_query([t])]
         return self.db.query(
-            "SELECT f.rowid AS rowid, f.tokens AS tokens, l.n_tokens AS n_tokens FROM"
-            " (SELECT rowid FROM kw_fts WHERE kw_fts MATCH ?"
-            f"  AND EXISTS (SELECT 1 FROM kw_acl a WHERE a.chunk_rowid = kw_fts.rowid"
-            f"              AND a.token IN ({marks}))"
-            "  ORDER BY bm25(kw_fts) LIMIT ?) AS top"
-            " JOIN kw_fts f ON f.rowid = top.rowid"
-            " JOIN kw_len l ON l.chunk_rowid = top.rowid",
-            [fts_query(terms, every), *allowed, limit],
+            "SELECT f.rowid AS rowid, f.tokens AS tokens, top.n_tokens AS n_tokens FROM"
+            " (SELECT m.rowid AS rowid, SUM(m.w) AS s, l.n_tokens AS n_tokens"
+            f"  FROM ({per_term}) AS m JOIN kw_len l ON l.chunk_rowid = m.rowid"
+            "   WHERE EXISTS (SELECT 1 FROM kw_acl a WHERE a.chunk_rowid = m.rowid"
+            f"                AND a.token IN ({marks}))"
+            "   GROUP BY m.rowid" + (" HAVING COUNT(*) = ?" if every else "") +
+            "   ORDER BY s DESC, l.n_tokens, m.rowid LIMIT ?) AS top"
+            " JOIN kw_fts f ON f.rowid = top.rowid",
+            [*params, *allowed, *([len(terms)] if every else []), limit],
         )

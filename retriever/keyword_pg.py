@@ -180,6 +180,14 @@ class PgKeywordIndex:
         self._init()
         return int(self.db.query("SELECT count(*) AS n FROM kw_chunks")[0]["n"])
 
+    def compact(self) -> None:
+        """Nothing from a client: deleted tuples are reclaimed by the server's (auto)VACUUM."""
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every stored chunk (the embedding cache keeps only their vectors)."""
+        self._init()
+        return [row_to_chunk(r) for r in self.db.query(f"SELECT {CHUNK_COLUMNS} FROM kw_chunks")]
+
     def read_chunks(self, doc_id: str, version: str, tokens: Iterable[str]) -> list[Chunk]:
         """The chunks of one version of a document in ordinal order, readable with `tokens`
         (`acl_tokens &&` inside the query)."""
@@ -207,9 +215,11 @@ class PgKeywordIndex:
         return bm25.search(self, query, k, tokens)
 
     def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
-                   limit: int) -> list:
+                   limit: int, weights: dict[str, float] | None = None) -> list:
         """Readable chunks matching the terms (both tests inside one SQL statement), the
-        `limit` best by ts_rank; bm25.search rescores them with visible BM25."""
+        `limit` best by ts_rank, which reads each row alone (no statistics over other rows,
+        so restricted chunks cannot change the pool; `weights` are not needed); bm25.search
+        rescores them with visible BM25."""
         query = tsquery(terms, every)
         return self.db.query(
             "SELECT rowid, tokens, n_tokens FROM kw_chunks"

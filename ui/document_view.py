@@ -66,6 +66,6 @@ def download(ctx: Context, doc_id: str, key: str) -> None:
     except NotFound:
         st.caption(ctx.t("original_missing"))
         return
-    st.download_button(ctx.t("download_original"), data=f.read_bytes(), file_name=f.name,
+    st.download_button(ctx.t("download_original"), data=f.data, file_name=f.name,
                        mime=mimetypes.guess_type(f.name)[0] or "application/octet-stream",
                        key=f"kb-download-{key}")

@@ -51,6 +51,11 @@ def extension(name: str) -> str:
     return "." + base.rsplit(".", 1)[-1].lower() if "." in base else ""
 
 
+def too_large_text(chars: int, limit: int) -> IngestError:
+    return IngestError("too_large", f"the extracted text has {chars:,} characters, over the "
+                       f"limit of {limit:,} (KB_MAX_FILE_CHARS)")
+
+
 def load(data: bytes, name: str, options: LoadOptions | None = None) -> LoadedDoc:
     """Load a file's bytes; `name` (its path) picks the loader by extension."""
     ext = extension(name)
@@ -62,7 +67,10 @@ def load(data: bytes, name: str, options: LoadOptions | None = None) -> LoadedDo
         raise IngestError("unsupported", f"unsupported file type {ext or '(no extension)'!r}")
     if not data:
         raise IngestError("empty", "the file is empty (0 bytes)")
-    doc = loader(data, name, options or LoadOptions())
+    options = options or LoadOptions()
+    doc = loader(data, name, options)
+    if options.max_chars and doc.chars > options.max_chars:  # in the parser's process: the
+        raise too_large_text(doc.chars, options.max_chars)  # text never crosses the pipe
     if not any(p.text.strip() for p in doc.pages) and not doc.attachments:
         raise IngestError("empty", "no text could be extracted from the file")
     return doc

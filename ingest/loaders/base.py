@@ -36,6 +36,7 @@ class LoadOptions:
     passwords: tuple[str, ...] = ()
     max_pages: int = 2000
     ocr: bool = True
+    max_chars: int = 0  # extracted characters a document may have (0: no limit)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ the principal may not read, a deleted one and one that never existed all raise t
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +24,41 @@ NOT_FOUND = "no such document"
 
 
 def original_file(rec: DocRecord) -> Path | None:
-    """The file on disk, if it is still there and inside its ingest root."""
-    root = os.path.realpath(rec.root)
-    path = os.path.realpath(os.path.join(root, rec.path))
-    if not path.startswith(root.rstrip(os.sep) + os.sep) or not os.path.isfile(path):
+    """The file on disk, if it is still there, inside its ingest root, and reached without any
+    symbolic link on the way (its date for the page's filters; its bytes: `read_original`)."""
+    path = os.path.join(rec.root, *rec.path.split("/"))
+    if os.path.realpath(path) != os.path.normpath(path) or not os.path.isfile(path):
+        return None
+    if not path.startswith(os.path.realpath(rec.root).rstrip(os.sep) + os.sep):
         return None
     return Path(path)
+
+
+def read_original(rec: DocRecord) -> bytes | None:
+    """The bytes that were ingested, or None: every part of the path is opened without
+    following a symbolic link, and what is read must hash to the manifest's `content_hash` (a
+    file swapped or edited after the ingest is not served)."""
+    parts = [p for p in os.path.join(rec.root, *rec.path.split("/")).split(os.sep) if p]
+    if not os.path.isabs(rec.root) or not parts or any(p in (".", "..") for p in parts):
+        return None
+    nofollow = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fds: list[int] = []
+    try:
+        fds.append(os.open(os.sep, os.O_RDONLY | os.O_DIRECTORY))
+        for part in parts[:-1]:
+            fds.append(os.open(part, nofollow | os.O_DIRECTORY, dir_fd=fds[-1]))
+        fd = os.open(parts[-1], nofollow, dir_fd=fds[-1])
+        fds.append(fd)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read()
+    except OSError:  # gone, a symbolic link (ELOOP), not a folder, unreadable
+        return None
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return data if hashlib.sha256(data).hexdigest() == rec.content_hash else None
 
 
 def pages(chunks: Iterable[Chunk]) -> list[int | None]:
@@ -68,6 +99,14 @@ def passage(text: str, start: int, end: int, context: int = 400) -> Passage:
     before = ("…" if lo > 0 else "") + text[lo:start].lstrip()
     after = text[end:hi].rstrip() + ("…" if hi < len(text) else "")
     return Passage(before, text[start:end], after)
+
+
+@dataclass(frozen=True)
+class OriginalFile:
+    """The bytes of a document as they were ingested, and the file's name."""
+
+    name: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -144,12 +183,14 @@ class Documents:
                              _section_at(doc.chunks, page, start), start, end, p.before,
                              p.quote, p.after)
 
-    def file(self, doc_id: str, principal: Principal) -> Path:
-        """The original file of a readable document (NotFound when it is gone from disk)."""
-        path = original_file(self.record(doc_id, principal))
-        if path is None:
+    def file(self, doc_id: str, principal: Principal) -> OriginalFile:
+        """The ingested bytes of a readable document (NotFound when the file on disk is gone,
+        changed, or reached through a symbolic link)."""
+        rec = self.record(doc_id, principal)
+        data = read_original(rec)
+        if data is None:
             raise NotFound(NOT_FOUND)
-        return path
+        return OriginalFile(rec.path.rsplit("/", 1)[-1], data)
 
 
 def _section_at(chunks: Sequence[Chunk], page: int | None, offset: int) -> str:

@@ -337,7 +337,8 @@ def evaluate_answers(kb, questions: Sequence[Question], principal: Principal,
 
 
 def missing_gold(questions: Sequence[Question], known_paths: set[str]) -> list[str]:
-    """Gold files that are not in the index (a wrong ingest root or prefix, most likely)."""
+    """Gold files not among `known_paths` (a wrong ingest root or prefix, most likely; the
+    service passes the paths the asker may read, so a restricted file reads as absent)."""
     return sorted({p for q in questions for p in q.gold_docs if p not in known_paths})
 
 

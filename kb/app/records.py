@@ -244,6 +244,7 @@ class Records:
             n += conn.execute("DELETE FROM turns WHERE user_id = ?", (user,)).rowcount
             n += conn.execute("DELETE FROM conversations WHERE user_id = ?", (user,)).rowcount
             n += conn.execute("DELETE FROM query_log WHERE user_id = ?", (user,)).rowcount
+        self.db.checkpoint()  # secure_delete zeroed the rows; the WAL copy goes too
         return n
 
     # ------------------------------------------------------------------ insights

@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
-from kb.app.documents import OpenedDocument, OpenedPassage
+from kb.app.documents import OpenedDocument, OpenedPassage, OriginalFile
 from kb.app.wiring import App, build
 from kb.core.config import Settings
 from kb.core.types import (
@@ -21,6 +20,7 @@ from kb.core.types import (
     AnswerEvent,
     DocRecord,
     IngestReport,
+    Removal,
     Principal,
     SearchResult,
     Turn,
@@ -73,9 +73,9 @@ class KnowledgeBase:
         """A cited span in its context, if `principal` may read the document (else NotFound)."""
         return self.app.documents.passage(doc_id, principal, page, start, end, quote)
 
-    def original_file(self, doc_id: str, principal: Principal) -> Path:
-        """The original file, if `principal` may read it and it is still on disk (else
-        NotFound)."""
+    def original_file(self, doc_id: str, principal: Principal) -> OriginalFile:
+        """The original file's ingested bytes, if `principal` may read it and it is still on
+        disk unchanged (else NotFound)."""
         return self.app.documents.file(doc_id, principal)
 
     # ---------------------------------------------------------------- the library
@@ -122,8 +122,8 @@ class KnowledgeBase:
         return watch([str(p) for p in paths], once, self.settings.watch_interval, stop,
                      on_error=on_error)
 
-    def delete(self, path: str | os.PathLike) -> int:
-        """Remove a file or folder from every index; returns how many documents."""
+    def delete(self, path: str | os.PathLike) -> Removal:
+        """Remove a file or folder from every index and its text from the stores' files."""
         return self.app.ingestor().delete_path(str(path))
 
     def reindex_keywords(self) -> int:
@@ -138,7 +138,19 @@ class KnowledgeBase:
                  per_question: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> dict:
         """`kb eval`: retrieval metrics of `questions` searched as `principal`; with `answers`,
-        every question asked instead, adding the answer metrics (kb/app/evaluate.py)."""
+        every question asked instead, adding the answer metrics (kb/app/evaluate.py). Gold
+        files `principal` cannot read are reported missing like absent ones: an evaluation
+        never tells whether a restricted path exists."""
+        from kb.app.evaluate import missing_gold
+
+        readable = {d.path for d in self.readable_documents(principal)}
+        return {**self._evaluate(questions, principal, k=k, mode=mode, answers=answers,
+                                 misses=misses, per_question=per_question, progress=progress),
+                "gold_missing_from_index": missing_gold(questions, readable)}
+
+    def _evaluate(self, questions, principal: Principal, *, k: int, mode: str | None,
+                  answers: bool, misses: int, per_question: bool,
+                  progress: Callable[[int, int], None] | None) -> dict:
         from kb.app.evaluate import evaluate, evaluate_answers
 
         s = self.settings

@@ -164,8 +164,9 @@ class App:
         from retriever.dense import ChromaVectorIndex
 
         factory = self.chroma_client_factory or self._chroma_client
+        local = None if self.settings.chroma_url.strip() else str(self.settings.chroma_path)
         return self._once("vectors", lambda: ChromaVectorIndex(
-            factory, self.collection_name, self.settings.dense_overfetch))
+            factory, self.collection_name, self.settings.dense_overfetch, local_path=local))
 
     def _chroma_client(self):
         """One client per process: the embedded store under `home`, or a Chroma server."""
@@ -209,7 +210,21 @@ class App:
             self.settings, self.manifest, [vectors, self.keyword_index], vectors, self.embedder,
             prune=lambda: vectors.prune_siblings(self.settings.collection),
             lock=self._pg_lock if self.db.dialect == "postgresql" else None,
+            purge=self.purge,
         )
+
+    def purge(self) -> dict[str, int]:
+        """After deletions, the deleted texts leave every store's files: Chroma's local queue
+        and pages, the FTS5 segments, the embedding cache (vectors of texts no chunk has any
+        more), the SQLite WAL files. Server stores: see docs/DEPLOY.md."""
+        from ingest.chunking import context_text
+
+        cleared = self.vector_index.compact()
+        self.keyword_index.compact()
+        dropped = self.embedder.retain(context_text(c.title, c.section, c.text)
+                                       for c in self.keyword_index.all_chunks())
+        self.db.checkpoint()
+        return {"chroma_queue_records": cleared, "cached_vectors": dropped}
 
     def _pg_lock(self):
         from kb.core.postgres import AdvisoryLock

@@ -124,7 +124,9 @@ class Settings(BaseSettings):
 
     # Access
     acl_file: str = Field(
-        "acl.yaml", description="Access rules file, relative to each ingest root (or absolute)."
+        "acl.yaml", description="Name of the access rules file, read in each document's folder "
+        "and every folder above it (an absolute path: that one file, for the documents under its "
+        "folder)."
     )
     default_access: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["public"],
@@ -177,6 +179,13 @@ class Settings(BaseSettings):
 
     # Ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
+    max_file_chars: int = Field(
+        10_000_000, ge=1000, description="A file (or attachment) whose extracted text has more "
+        "characters than this is refused as too_large (expansion bombs: a small DOCX or XLSX can "
+        "hold tens of millions).")
+    max_file_chunks: int = Field(
+        25_000, ge=1, description="A file (or attachment) that would make more chunks than this "
+        "is refused as too_large.")
     lock_timeout: float = Field(
         0.0, ge=0, description="Seconds an ingest waits for another one to finish (0 = refuse)."
     )

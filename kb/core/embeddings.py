@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -263,6 +263,22 @@ class CachedEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
+
+    def retain(self, texts: Iterable[str]) -> int:
+        """Forget the vectors of every text not in `texts` (any model), so that a deleted text
+        cannot be confirmed by its hash; returns how many were dropped."""
+        self._init()
+        keep = {self.key(t) for t in texts}
+        with self.db.tx() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep_keys (key TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM keep_keys")
+            conn.executemany("INSERT OR IGNORE INTO keep_keys (key) VALUES (?)",
+                             [(k,) for k in keep])
+            n = conn.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM keep_keys)"
+                             ).rowcount
+            conn.execute("DELETE FROM keep_keys")
+        self.db.checkpoint()
+        return n
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)

@@ -27,6 +27,9 @@ class Database(Protocol):
 
     def migrate(self, component: str, steps: Sequence[str | dict[str, str]]) -> int: ...
 
+    def checkpoint(self) -> None:
+        """Make deleted rows unreadable in the files (SQLite: WAL checkpoint; server: no-op)."""
+
     def close(self) -> None: ...
 
 class ChunkIndex(Protocol):

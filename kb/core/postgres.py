@@ -147,6 +147,9 @@ class PostgresDatabase:
 
         return migrate(self, component, steps)
 
+    def checkpoint(self) -> None:
+        """Nothing to do from a client: the server owns its WAL and VACUUM (docs/DEPLOY.md)."""
+
     def close(self) -> None:
         with self._cv:
             for conn in self._idle:

@@ -1,4 +1,5 @@
-"""One way to open the product's SQLite database: WAL, busy timeout, usable from threads."""
+"""One way to open the product's SQLite database: WAL, busy timeout, usable from threads;
+deleted content is overwritten (`secure_delete`) and `checkpoint` empties the WAL file."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class Database:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA secure_delete=ON")  # deleted text is zeroed, not left in pages
             self._conn = conn
         return self._conn
 
@@ -63,6 +65,12 @@ class Database:
         from kb.core.migrations import migrate
 
         return migrate(self, component, steps)
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it, so that pages holding deleted
+        rows do not outlive the deletion there (a reader still open may delay it)."""
+        if self.path != ":memory:":
+            self.query("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         with self._lock:

@@ -213,6 +213,21 @@ class FileError:
 
 
 @dataclass(frozen=True)
+class Removal:
+    """What `kb delete` removed from every index, and what the purge that followed made
+    unreadable in the stores' files (`purged`: counts by store)."""
+
+    documents: int = 0
+    chunks: int = 0
+    paths: tuple[str, ...] = ()
+    purged: tuple[tuple[str, int], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deleted": self.documents, "chunks": self.chunks, "paths": list(self.paths),
+                "purged": dict(self.purged)}
+
+
+@dataclass(frozen=True)
 class IngestReport:
     added: int = 0
     updated: int = 0

@@ -142,6 +142,20 @@ def test_eval_warns_when_gold_files_are_not_in_the_index(ingested, tmp_path):
     assert fixed["gold_missing_from_index"] == ["docs/en/leave_policy.md"]
 
 
+def test_eval_does_not_tell_an_outsider_which_restricted_files_exist(ingested, tmp_path):
+    """`kb eval --user` listed a restricted gold file as present, an absent one as missing."""
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text("".join(json.dumps({"id": f"x{i}", "question": "salary bands",
+                                         "answerable": True, "gold_docs": [gold]}) + "\n"
+                             for i, gold in enumerate(["hr/salary_bands.md", "hr/bonus.md"])),
+                     "utf-8")
+    outsider = json.loads(run(ingested, "eval", str(qfile), "--user", "eve", "--json").output)
+    assert outsider["gold_missing_from_index"] == ["hr/bonus.md", "hr/salary_bands.md"]
+    member = json.loads(run(ingested, "eval", str(qfile), "--user", "hana", "--group", "hr",
+                            "--json").output)
+    assert member["gold_missing_from_index"] == ["hr/bonus.md"]
+
+
 def test_eval_refuses_bad_input(app, ingested, tmp_path):
     assert run(ingested, "eval", str(tmp_path / "missing.jsonl")).exit_code == 2
     bad = tmp_path / "bad.jsonl"

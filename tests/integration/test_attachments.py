@@ -70,7 +70,7 @@ def test_attachments_follow_their_mail(pipeline, corpus):
     assert not any("30000" in c.text for c in index.chunks.values())
     assert {d.path for d in manifest.docs()} == {"mail/offer.eml", "mail/offer.eml#offer.pdf"}
 
-    assert ingestor.delete_path(mail) == 2
+    assert ingestor.delete_path(mail).documents == 2
     assert _paths(index) == set() and manifest.docs() == []
 
     ingestor.run([corpus])

@@ -267,3 +267,39 @@ def test_the_influence_check_catches_statistics_over_all_rows(tmp_path, fake_emb
                         lambda db, terms, tokens: original(db, terms, everyone))
     with pytest.raises(AssertionError):
         test_restricted_documents_do_not_influence_what_others_see(tmp_path, backend)
+
+
+def _chunk(doc: str, text: str, acl: frozenset[str]):
+    from kb.core.types import Chunk
+
+    return Chunk(chunk_id=Chunk.make_id(doc, "v1", 0), doc_id=doc, version="v1", ordinal=0,
+                 text=text, page=None, char_start=0, char_end=len(text), section="",
+                 lang="en", acl=acl, path=f"{doc}.md", title="")
+
+
+def test_thousands_of_restricted_chunks_do_not_change_the_keyword_pool(tmp_path, backend):
+    """The keyword pool was the top of FTS5 `bm25()` over every row: 2,000 restricted chunks
+    saying "quokka" made that word cheap, so the public "quokka" chunks (the best by the
+    visible statistics) fell out of the pool and another user got the "zebra" ones instead."""
+    from kb.app.wiring import build
+    from kb.core.config import Settings
+
+    public = frozenset({"public"})
+    zebras = [_chunk(f"z{i:02d}", f"The zebra report number {i} for the team.", public)
+              for i in range(20)]
+    quokkas = [_chunk(f"q{i:02d}", f"The quokka quokka survey number {i} for the team.", public)
+               for i in range(20)]
+    secret = [_chunk(f"s{i:04d}", f"Quokka quokka quokka budget line {i} of the layoffs.",
+                     frozenset({"group:hr"})) for i in range(2000)]
+    seen = {}
+    for name, chunks in (("full", secret + zebras + quokkas), ("public", zebras + quokkas)):
+        app = build(Settings(home=tmp_path / f"home-{name}", keyword_pool=5,
+                             keyword_common_cutoff=1.0, **backend(name)))
+        index = app.keyword_index
+        for start in range(0, len(chunks), 500):
+            index.upsert(chunks[start:start + 500])
+        seen[name] = [(c.chunk_id, round(s, 9))
+                      for c, s in index.search("zebra quokka", 5, Principal("anon").acl_tokens())]
+        app.close()
+    assert len(seen["public"]) == 5
+    assert seen["full"] == seen["public"]

@@ -137,7 +137,7 @@ def test_delete_path_removes_documents_from_every_index(app, corpus):
     write(corpus, "old/a.md", "Remove me.")
     write(corpus, "old/b.md", "Remove me too.")
     ingest(app, corpus)
-    assert app.ingestor().delete_path(str(corpus / "old")) == 2
+    assert app.ingestor().delete_path(str(corpus / "old")).documents == 2
     assert [d.path for d in app.manifest.docs()] == ["keep.md"]
     from tests.helpers import expected_chunk_ids
 

@@ -92,7 +92,8 @@ def test_ingest_search_ask_status_delete_on_chroma_server_and_postgres(tmp_path,
     assert hits[0]["path"] == "en/leave_policy.md" and "25 days" in hits[0]["text"]
 
     gone = json.loads(kb(server_env, "delete", str(root / "zh"), "--json").stdout)
-    assert gone == {"deleted": 4}
+    assert gone["deleted"] == 4 and gone["purged"]["chroma_queue_records"] == 0  # a server
+    assert gone["purged"]["cached_vectors"] >= 4  # the local embedding cache is purged
     status = json.loads(kb(server_env, "status", "--json").stdout)
     assert status["documents"] == 4
     assert client.get_collection(name).count() == status["chunks"]
