@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import html
 import re
+import string
 
 from kb.core.types import Chunk
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+# Every ASCII punctuation character (CommonMark lets each be backslash-escaped): no link, image,
+# autolink (`http://`, `www.`, `a@b.c`), HTML, entity, LaTeX (`$`) or emphasis survives.
+_MD_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 
 
 def escape_md(text: str) -> str:
+    """`text` as literal text inside Markdown (answers, titles, paths, names, questions)."""
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def label(text: str) -> str:
+    """A document-derived string (title, heading, path, file or folder name) as one line of
+    literal text for a Markdown element, a button or a tab."""
+    return escape_md(" ".join(text.split()))
 
 
 def location(c: Chunk) -> str:

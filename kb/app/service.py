@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from kb.app.documents import OpenedDocument, OpenedPassage
+from kb.app import uploads
 from kb.app.wiring import App, build
 from kb.core.config import Settings
+from kb.core.errors import UploadRefused
 from kb.core.types import (
     Answer,
     AnswerEvent,
@@ -113,6 +115,15 @@ class KnowledgeBase:
         """Sync folders or files into every index (IngestLocked when another ingest runs)."""
         return self.app.ingestor().run([str(p) for p in paths], dry_run=dry_run,
                                        progress=progress)
+
+    def upload(self, root: str, sub: str,
+               files: Sequence[tuple[str, bytes]]) -> uploads.UploadResult:
+        """Write uploaded (name, bytes) files into `sub` of the ingested folder `root`, without
+        ingesting them (kb/app/uploads.py: no rule file, no hostile name; UploadRefused per
+        file, or for all of them when the folder is refused)."""
+        if root not in {d.root for d in self.library()}:
+            raise UploadRefused("unknown_root", root, "that folder is not ingested")
+        return uploads.save(root, sub, files, self.settings)
 
     def watch(self, paths: Sequence[str], once: Callable[[], object], stop: threading.Event,
               on_error: Callable[[Exception], None] | None = None) -> int:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from kb.app.records import StoredTurn, history
 from ui.document_view import show_passage
-from ui.render import answer_markdown
+from ui.render import answer_markdown, escape_md, label
 from ui.state import Context
 
 REASONS = {"not_found": "reason_not_found", "unsupported": "reason_unsupported",
@@ -38,7 +38,7 @@ def _sidebar(ctx: Context) -> None:
             st.caption(ctx.t("no_conversations"))
         for c in past:
             current = c.id == st.session_state.get("conversation")
-            if st.button(c.title, key=f"kb-conv-{c.id}", type="primary" if current else "tertiary"):
+            if st.button(label(c.title), key=f"kb-conv-{c.id}", type="primary" if current else "tertiary"):
                 st.session_state["conversation"] = c.id
                 st.rerun()
         with st.expander(ctx.t("delete_history")):
@@ -54,13 +54,13 @@ def _sidebar(ctx: Context) -> None:
 
 def _show_turn(ctx: Context, turn: StoredTurn) -> None:
     with st.chat_message("user"):
-        st.markdown(turn.question)
+        st.markdown(escape_md(turn.question))
     with st.chat_message("assistant"):
         if turn.refused:
             _refusal(ctx, turn.answer, turn.reason, turn.id)
         else:
             if turn.standalone and turn.standalone != turn.question:
-                st.caption(ctx.t("rewritten", q=turn.standalone))
+                st.caption(ctx.t("rewritten", q=label(turn.standalone)))
             st.markdown(answer_markdown(turn.answer))
             _citations(ctx, turn)
         _feedback(ctx, turn)
@@ -79,8 +79,8 @@ def _citations(ctx: Context, turn: StoredTurn) -> None:
     st.caption(ctx.t("sources"))
     cols = st.columns(min(len(turn.citations), 4))
     for i, c in enumerate(turn.citations):
-        where = c["path"] + (f" · p. {c['page']}" if c.get("page") else "")
-        if cols[i % len(cols)].button(f"[{c['n']}] {where}", key=f"kb-cite-{turn.id}-{c['n']}",
+        where = label(c["path"]) + (f" · p. {c['page']}" if c.get("page") else "")
+        if cols[i % len(cols)].button(f"\\[{c['n']}\\] {where}", key=f"kb-cite-{turn.id}-{c['n']}",
                                       type="secondary"):
             st.session_state[state_key] = None if st.session_state.get(state_key) == c["n"] else c["n"]
     opened = st.session_state.get(state_key)
@@ -109,7 +109,7 @@ def _feedback(ctx: Context, turn: StoredTurn) -> None:
 def _answer(ctx: Context, question: str, conv: str | None, turns: list[StoredTurn]) -> None:
     records, user = ctx.app.records, ctx.principal.user
     with st.chat_message("user"):
-        st.markdown(question)
+        st.markdown(escape_md(question))
     t0 = time.perf_counter()
     with st.chat_message("assistant"):
         answer = None
