@@ -17,7 +17,7 @@ from kb.app.documents import OpenedDocument, OpenedPassage
 from kb.app import uploads
 from kb.app.wiring import App, build
 from kb.core.config import Settings
-from kb.core.errors import UploadRefused
+from kb.core.errors import QueryTooLong, UploadRefused
 from kb.core.types import (
     Answer,
     AnswerEvent,
@@ -48,14 +48,23 @@ class KnowledgeBase:
     def search(self, query: str, principal: Principal, k: int | None = None,
                mode: str | None = None) -> SearchResult:
         """The chunks `principal` may read that best match `query`, with this call's timings."""
+        self.check_query(query)
         return self.app.searcher().search(query, principal, k=k, mode=mode)
 
+    def check_query(self, text: str) -> None:
+        """QueryTooLong when `text` is over `KB_MAX_QUERY_CHARS`, before anything is embedded."""
+        if len(text) > self.settings.max_query_chars:
+            raise QueryTooLong(len(text), self.settings.max_query_chars)
+
     def ask(self, question: str, principal: Principal, history: Sequence[Turn] = ()) -> Answer:
+        self.check_query(question)
         return self.app.assistant().ask(question, principal, history)
 
     def stream(self, question: str, principal: Principal,
                history: Sequence[Turn] = ()) -> Iterator[AnswerEvent]:
-        """One `hits` event, `delta`s of the answer text, then one final `answer` event."""
+        """One `hits` event, `delta`s of the answer text, then one final `answer` event
+        (QueryTooLong at once, before the first event)."""
+        self.check_query(question)
         return self.app.assistant().stream(question, principal, history)
 
     def warm_up(self, mode: str | None = None) -> None:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
 
     # Search
     search_k: int = Field(10, ge=1, description="Results returned by a search.")
+    max_query_chars: int = Field(
+        2000, ge=1, description="Longest search query or question accepted (characters); a longer "
+        "one is refused before any work, on every front end.")
     search_mode: Literal["hybrid", "dense", "keyword"] = Field(
         "hybrid", description="Which indexes answer a search: both fused, or one alone."
     )

@@ -52,3 +52,13 @@ class UploadRefused(ValueError):
         self.code = code
         self.name = name
         self.message = message
+
+
+class QueryTooLong(ValueError):
+    """A search query or question longer than `KB_MAX_QUERY_CHARS`: refused before any work."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"the query has {length} characters; the limit is {limit} "
+                         f"(KB_MAX_QUERY_CHARS)")
+        self.length = length
+        self.limit = limit

@@ -22,7 +22,8 @@ def page(ctx: Context) -> None:
     turns = records.turns(user, conv) if conv else []
     for turn in turns:
         _show_turn(ctx, turn)
-    question = st.chat_input(ctx.t("ask_placeholder"))
+    question = st.chat_input(ctx.t("ask_placeholder"),
+                             max_chars=ctx.app.settings.max_query_chars)  # cut by the server too
     if question and question.strip():
         _answer(ctx, question.strip(), conv, turns)
 

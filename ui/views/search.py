@@ -20,6 +20,7 @@ def page(ctx: Context) -> None:
     docs = {d.doc_id: d for d in kb.readable_documents(principal)}
     st.caption(ctx.t("docs_searchable", n=len(docs)))
     query = st.text_input(ctx.t("search_box"), placeholder=ctx.t("search_placeholder"),
+                          max_chars=kb.settings.max_query_chars,  # cut by the server too
                           key="kb-search-q")
     filters = _filters(ctx, docs)
     if not query.strip():
