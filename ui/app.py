@@ -40,6 +40,8 @@ def _signed_out(ctx: state.Context) -> None:
         st.info(ctx.t("sign_in_needed"))
         if st.button(ctx.t("sign_in"), key="kb-login", type="primary"):
             st.login()
+    elif ctx.identity.problem:
+        st.error(ctx.t("header_refused", why=label(ctx.identity.problem)))
     else:
         st.error(ctx.t("header_missing", header=ctx.app.settings.user_header))
 

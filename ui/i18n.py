@@ -18,6 +18,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No user was passed by the sign-in proxy (header {header}). Open the page through the "
         "company's proxy.",
         "登录代理没有传来用户（请求头 {header}）。请通过公司的代理访问本页面。"),
+    "header_refused": (
+        "The sign-in proxy's headers were refused: {why}. Ask the administrator to make the "
+        "proxy replace these headers.",
+        "登录代理传来的请求头被拒绝：{why}。请管理员让代理替换（而不是追加）这些请求头。"),
     "page_ask": ("Ask", "问答"),
     "page_search": ("Search", "搜索"),
     "page_library": ("Library", "文档库"),
