@@ -143,6 +143,21 @@ def resolve(settings: Settings, headers: Mapping[str, Any], claims: Mapping[str,
     return local_identity(settings)
 
 
+# ------------------------------------------------------------------ where the page answers
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def page_hosts(settings: Settings) -> list[str]:
+    """The Host names the page answers to (`KB_ALLOWED_HOSTS`, else the loopback names and the
+    bound address): a page reached under any other name (DNS rebinding) is not served."""
+    if settings.allowed_hosts:
+        return list(settings.allowed_hosts)
+    hosts = list(LOOPBACK_HOSTS)
+    if settings.serve_address not in ("0.0.0.0", "::", "", *hosts):
+        hosts.append(settings.serve_address)
+    return hosts
+
+
 # ------------------------------------------------------------------ Streamlit's [auth] secrets
 def redirect_uri(settings: Settings) -> str:
     return settings.oidc_redirect_uri or (
