@@ -22,6 +22,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The sign-in proxy's headers were refused: {why}. Ask the administrator to make the "
         "proxy replace these headers.",
         "登录代理传来的请求头被拒绝：{why}。请管理员让代理替换（而不是追加）这些请求头。"),
+    "withheld": ("{n} source(s) of this answer were deleted or are no longer readable by you; "
+                 "what the answer quoted from them is withheld.",
+                 "此回答的 {n} 个来源已被删除或您已无权阅读；回答中引用它们的内容已隐去。"),
     "page_ask": ("Ask", "问答"),
     "page_search": ("Search", "搜索"),
     "page_library": ("Library", "文档库"),

@@ -15,9 +15,10 @@ from typing import Any
 
 from kb.app.documents import OpenedDocument, OpenedPassage
 from kb.app import uploads
+from kb.app.records import StoredTurn, withhold
 from kb.app.wiring import App, build
 from kb.core.config import Settings
-from kb.core.errors import QueryTooLong, UploadRefused
+from kb.core.errors import NotFound, QueryTooLong, UploadRefused
 from kb.core.types import (
     Answer,
     AnswerEvent,
@@ -70,6 +71,23 @@ class KnowledgeBase:
     def warm_up(self, mode: str | None = None) -> None:
         """Load the models and open the stores, so that the first question is not the slow one."""
         self.app.searcher().warm_up(mode)
+
+    def turns(self, principal: Principal, conversation_id: str) -> list[StoredTurn]:
+        """A past conversation of `principal`, as they may see it now: each citation is checked
+        again (the document still exists and they may still read it); what fails is withheld
+        with its part of the answer, and `withheld` counts it (kb/app/records.py)."""
+        shown = []
+        for turn in self.records.turns(principal.user, conversation_id):
+            readable = {c["n"] for c in turn.citations if self._readable(c["doc_id"], principal)}
+            shown.append(withhold(turn, readable))
+        return shown
+
+    def _readable(self, doc_id: str, principal: Principal) -> bool:
+        try:
+            self.app.documents.record(doc_id, principal)
+        except NotFound:
+            return False
+        return True
 
     # ---------------------------------------------------------------- documents
     def readable_documents(self, principal: Principal) -> list[DocRecord]:

@@ -16,10 +16,9 @@ REASONS = {"not_found": "reason_not_found", "unsupported": "reason_unsupported",
 
 
 def page(ctx: Context) -> None:
-    records, user = ctx.app.records, ctx.principal.user
     _sidebar(ctx)
     conv = st.session_state.get("conversation")
-    turns = records.turns(user, conv) if conv else []
+    turns = ctx.app.turns(ctx.principal, conv) if conv else []
     for turn in turns:
         _show_turn(ctx, turn)
     question = st.chat_input(ctx.t("ask_placeholder"),
@@ -62,7 +61,10 @@ def _show_turn(ctx: Context, turn: StoredTurn) -> None:
         else:
             if turn.standalone and turn.standalone != turn.question:
                 st.caption(ctx.t("rewritten", q=label(turn.standalone)))
-            st.markdown(answer_markdown(turn.answer))
+            if turn.answer:
+                st.markdown(answer_markdown(turn.answer))
+            if turn.withheld:
+                st.info(ctx.t("withheld", n=turn.withheld), icon=":material/lock:")
             _citations(ctx, turn)
         _feedback(ctx, turn)
 
