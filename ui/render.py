@@ -9,13 +9,19 @@ import string
 from kb.core.types import Chunk
 
 # Every ASCII punctuation character (CommonMark lets each be backslash-escaped): no link, image,
-# autolink (`http://`, `www.`, `a@b.c`), HTML, entity, LaTeX (`$`) or emphasis survives.
+# HTML, entity, LaTeX (`$`) or emphasis survives. GFM's autolinks (`http://x`, `www.x`, `a@b.c`)
+# are found in the text behind the escapes, so a word joiner (U+2060, invisible) follows each
+# `:` and `@` and splits `www.`: no address is left for the browser to turn into a link.
 _MD_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+_JOIN = "\u2060"
+_WWW = re.compile(r"(www)(\\\.)", re.IGNORECASE)
 
 
 def escape_md(text: str) -> str:
     """`text` as literal text inside Markdown (answers, titles, paths, names, questions)."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    out = _MD_SPECIAL.sub(r"\\\1", text)
+    out = out.replace("\\:", "\\:" + _JOIN).replace("\\@", "\\@" + _JOIN)
+    return _WWW.sub(r"\1" + _JOIN + r"\2", out)
 
 
 def label(text: str) -> str:

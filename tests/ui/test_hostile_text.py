@@ -3,6 +3,8 @@ text: rendered as CommonMark, no element of the page holds an image, a link or a
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
 
 from tests.ui.conftest import page
@@ -11,7 +13,8 @@ from tests.ui.test_pages import ask
 EVIL = "198.51.100.7"
 HOSTILE_MD = (f"# ![pixel](http://{EVIL}/pixel.png) Parking policy\n\n"
               f"## [Re-enter your password](http://{EVIL}/login) <img src=http://{EVIL}/i.png>\n\n"
-              "Parking permits cost 30 euros per month for every employee.\n")
+              "Parking permits cost 30 euros per month for every employee, see "
+              f"www.{EVIL}.nip.io or mail pay@{EVIL}.nip.io.\n")
 HOSTILE_NAME = "![p](x.png) parking <b>.md"
 
 
@@ -29,7 +32,9 @@ def assert_plain(at) -> None:
     for source in markdown_sources(at):
         rendered = md.render(source)
         assert "<img" not in rendered and "<a " not in rendered, source
-        assert "://" not in source and "www." not in source, source  # no GFM autolink either
+        plain = re.sub(r"\\(.)", r"\1", source)  # what GFM's autolinks look at (the escapes
+        assert "://" not in plain and "www." not in plain.lower(), source  # do not stop them)
+        assert not re.search(r"@\w", plain), source
 
 
 def _hostile(samples):

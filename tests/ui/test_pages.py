@@ -15,8 +15,9 @@ ADMIN = {"X-Forwarded-User": "ada", "X-Forwarded-Groups": "admin"}
 
 
 def shown(markdown: str) -> str:
-    """Markdown source as the page shows it: backslash escapes resolved."""
-    return re.sub(r"\\(.)", r"\1", str(markdown))
+    """Markdown source as the page shows it: backslash escapes resolved, word joiners (U+2060,
+    invisible; ui/render.py) dropped."""
+    return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")
 
 
 def texts(at) -> str:
