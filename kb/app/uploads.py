@@ -26,7 +26,7 @@ def rule_file_names(settings: Settings) -> frozenset[str]:
     return frozenset(n.casefold() for n in (*RULE_FILES, os.path.basename(settings.acl_file)) if n)
 
 
-def _is_rule_file(name: str, settings: Settings) -> bool:
+def is_rule_file(name: str, settings: Settings) -> bool:
     return name.strip().rstrip(". ").casefold() in rule_file_names(settings)
 
 
@@ -44,7 +44,7 @@ def check_name(name: str, settings: Settings) -> str:
     if size > MAX_NAME_BYTES:
         raise UploadRefused("name_too_long", name, f"the name is {size} bytes long; file names "
                             f"may have at most {MAX_NAME_BYTES} bytes (UTF-8)")
-    if _is_rule_file(name, settings):
+    if is_rule_file(name, settings):
         raise UploadRefused("rule_file", name, "access rule files cannot be uploaded; they are "
                             "changed on the server by an administrator")
     return name
@@ -54,7 +54,7 @@ def target_folder(root: str, sub: str, settings: Settings) -> Path:
     """root/sub when it stays inside root (links resolved) and names no rule file."""
     base = os.path.realpath(root)
     parts = [p for p in sub.replace("\\", "/").strip().split("/") if p not in ("", ".")]
-    if any(_is_rule_file(p, settings) for p in parts):
+    if any(is_rule_file(p, settings) for p in parts):
         raise UploadRefused("bad_folder", sub, "the sub-folder names an access rule file")
     target = os.path.realpath(os.path.join(base, *parts))
     if target != base and not target.startswith(base.rstrip(os.sep) + os.sep):

@@ -111,3 +111,19 @@ def test_every_relabel_is_reported_in_the_summary(page_env, samples):
     summary = "\n".join(s.value for s in at.success).replace("\\", "")  # as Markdown shows it
     assert "1 updated" in summary and "Access changed for 1 document(s)" in summary
     assert "hr/salary_bands.md (hr → finance, hr)" in summary
+
+
+def test_the_library_page_does_not_delete_a_rule_file(page_env, samples):
+    """A rule file the ingest lists as a (failed) document, such as ACL.yml, could be deleted
+    from disk through "Remove a document"."""
+    page_env("header", headers=OWNER)
+    (samples / "ACL.yml").write_text('rules:\n  - path: "**"\n    groups: [public]\n')
+    at = page()
+    at.switch_page("screens/library.py").run()
+    at = at.button(key="kb-reingest-0").click().run()
+    assert "ACL.yml" in at.selectbox(key="kb-rm-pick-0").options
+    at.selectbox(key="kb-rm-pick-0").select("ACL.yml").run()
+    at.checkbox(key="kb-rm-disk-0").check().run()
+    at = at.button(key="kb-rm-go-0").click().run()
+    assert not at.exception and "access rule files" in texts(at)
+    assert (samples / "ACL.yml").is_file()

@@ -9,6 +9,7 @@ import os
 import streamlit as st
 
 from kb.app.auth import CONTENT_OWNER
+from kb.app.uploads import is_rule_file
 from kb.core.errors import IngestLocked, UploadRefused
 from ui.i18n import error_words
 from ui.passages import folder_groups, relabels, status_of
@@ -120,6 +121,9 @@ def _ingest(ctx: Context, paths: list[str], folder: str) -> None:
 
 def _remove(ctx: Context, root: str, rel: str, on_disk: bool) -> None:
     path = os.path.join(root, rel)
+    if on_disk and is_rule_file(os.path.basename(rel), ctx.app.settings):
+        st.error(ctx.t("up_rule_file"))  # rules change on the server, never from the page
+        return
     try:
         ctx.app.delete(path)
     except IngestLocked:
