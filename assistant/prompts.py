@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from assistant.passages import Passage
@@ -27,9 +28,11 @@ ANSWER_USER = """Passages:
 
 Question: {question}"""
 
-PASSAGE = """<passage n="{n}" source="{source}">
+# Each passage is framed by a tag carrying a mark that occurs in none of the prompt's document
+# text (frame_mark): no passage, path or heading can close its frame or open another one.
+PASSAGE = """<passage-{mark} n="{n}" source="{source}">
 {text}
-</passage>"""
+</passage-{mark}>"""
 
 REWRITE_SYSTEM = """You rewrite a follow-up question into a standalone question, using the \
 conversation so far. Keep the language of the follow-up question. If it already stands on its \
@@ -46,15 +49,30 @@ Standalone question:"""
 LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
 
 
+def frame_mark(texts: Sequence[str]) -> str:
+    """A mark that none of `texts` contains in any case: derived from the texts (so the same
+    passages give the same prompt), rehashed until it is absent."""
+    folded = [t.casefold() for t in texts]
+    seed = hashlib.sha256("\x00".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
+    for i in range(1000):
+        mark = hashlib.sha256(f"{seed}:{i}".encode()).hexdigest()[:12]
+        if not any(mark in t for t in folded):
+            return mark
+    raise ValueError("no frame mark is absent from the passages")  # 1000 hex marks all present
+
+
+def _source(p: Passage) -> str:
+    c = p.chunk
+    source = c.path + (f", page {c.page}" if c.page else "") + (
+        f", {c.section}" if c.section else "")
+    return " ".join(source.replace('"', "'").split())  # one line, no quote to end the attribute
+
+
 def passages_block(passages: Sequence[Passage]) -> str:
-    parts = []
-    for p in passages:
-        c = p.chunk
-        source = c.path + (f", page {c.page}" if c.page else "") + (
-            f", {c.section}" if c.section else "")
-        text = c.text.replace("</passage>", "</ passage>")  # a document cannot close the frame
-        parts.append(PASSAGE.format(n=p.n, source=source.replace('"', "'"), text=text))
-    return "\n\n".join(parts)
+    sources = [_source(p) for p in passages]
+    mark = frame_mark([p.chunk.text for p in passages] + sources)
+    return "\n\n".join(PASSAGE.format(mark=mark, n=p.n, source=source, text=p.chunk.text)
+                       for p, source in zip(passages, sources))
 
 
 def answer_messages(question: str, passages: Sequence[Passage], lang: str) -> list[tuple[str, str]]:

@@ -383,8 +383,9 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="Port of the page (default KB_SERVE_PORT).")] = None,
     address: Annotated[Optional[str], typer.Option(help="Address to bind (default KB_SERVE_ADDRESS).")] = None,
 ) -> None:
-    """Serve the Streamlit page (no usage statistics; bound to the configured address only)."""
-    from kb.app.auth import write_streamlit_secrets
+    """Serve the Streamlit page (no usage statistics; bound to the configured address only;
+    answering only to KB_ALLOWED_HOSTS)."""
+    from kb.app.auth import page_hosts, write_streamlit_secrets
 
     kb = _app(ctx)
     s = kb.settings.model_copy(update={
@@ -400,7 +401,11 @@ def serve(
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none", "--global.developmentMode", "false",
         "--client.toolbarMode", "minimal",
+        # DNS rebinding: a WebSocket whose Host (or cross-site Origin) is not ours is refused
+        "--server.enableCORS", "true", "--server.enableXsrfProtection", "true",
     ]
+    for host in page_hosts(s):
+        cmd += ["--server.allowedHosts", host]
     if s.auth == "oidc":
         try:
             cmd += ["--secrets.files", str(write_streamlit_secrets(s))]

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kb.app.auth import ADMIN, CONTENT_OWNER  # noqa: E402
 from ui import state  # noqa: E402
 from ui.i18n import LANGS  # noqa: E402
+from ui.render import label  # noqa: E402
 
 
 def _sidebar(ctx: state.Context) -> None:
@@ -26,8 +27,9 @@ def _sidebar(ctx: state.Context) -> None:
             st.session_state["lang"] = lang
             st.rerun()
         who = ctx.identity
-        groups = ", ".join(sorted(who.principal.groups)) or ctx.t("no_groups")
-        st.caption(ctx.t("signed_in_as", user=who.name) + " · " + ctx.t("groups", groups=groups))
+        groups = label(", ".join(sorted(who.principal.groups))) or ctx.t("no_groups")
+        st.caption(ctx.t("signed_in_as", user=label(who.name)) + " · "
+                   + ctx.t("groups", groups=groups))
         if ctx.app.settings.auth == "oidc" and st.button(ctx.t("sign_out"), key="kb-logout"):
             st.logout()
 
@@ -38,6 +40,8 @@ def _signed_out(ctx: state.Context) -> None:
         st.info(ctx.t("sign_in_needed"))
         if st.button(ctx.t("sign_in"), key="kb-login", type="primary"):
             st.login()
+    elif ctx.identity.problem:
+        st.error(ctx.t("header_refused", why=label(ctx.identity.problem)))
     else:
         st.error(ctx.t("header_missing", header=ctx.app.settings.user_header))
 

@@ -9,16 +9,16 @@ import mimetypes
 import streamlit as st
 
 from kb.core.errors import NotFound
-from ui.render import passage_html
+from ui.render import label, passage_html
 from ui.state import Context
 
 
 def _where(ctx: Context, path: str, page: int | None, section: str) -> str:
-    parts = [f"**{path}**"]
+    parts = [f"**{label(path)}**"]
     if page:
         parts.append(ctx.t("page_n", page=page))
     if section:
-        parts.append(section)
+        parts.append(label(section))
     return " · ".join(parts)
 
 
@@ -46,7 +46,7 @@ def show_document(ctx: Context, doc_id: str, page: int | None, start: int, end: 
         return
     rec, all_pages = doc.record, doc.pages
     with st.container(border=True, key=f"kb-preview-{key}"):
-        st.markdown(f"**{rec.title or rec.path}** · `{rec.path}`")
+        st.markdown(f"**{label(rec.title or rec.path)}** · {label(rec.path)}")
         shown = page
         if len(all_pages) > 1 and page in all_pages:
             shown = st.selectbox(ctx.t("page_n", page="…"), all_pages, index=all_pages.index(page),

@@ -18,6 +18,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No user was passed by the sign-in proxy (header {header}). Open the page through the "
         "company's proxy.",
         "登录代理没有传来用户（请求头 {header}）。请通过公司的代理访问本页面。"),
+    "header_refused": (
+        "The sign-in proxy's headers were refused: {why}. Ask the administrator to make the "
+        "proxy replace these headers.",
+        "登录代理传来的请求头被拒绝：{why}。请管理员让代理替换（而不是追加）这些请求头。"),
+    "withheld": ("{n} source(s) of this answer were deleted or are no longer readable by you; "
+                 "what the answer quoted from them is withheld.",
+                 "此回答的 {n} 个来源已被删除或您已无权阅读；回答中引用它们的内容已隐去。"),
     "page_ask": ("Ask", "问答"),
     "page_search": ("Search", "搜索"),
     "page_library": ("Library", "文档库"),
@@ -93,13 +100,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{deleted} deleted, {failed} failed, {chunks} chunks written.",
         "完成，用时 {seconds:.1f} 秒：新增 {added}，更新 {updated}，未变 {unchanged}，删除 "
         "{deleted}，失败 {failed}，写入 {chunks} 个分块。"),
+    "relabel_item": ("{path} ({old} → {new})", "{path}（{old} → {new}）"),
     "ingest_busy": ("Another ingest is running; try again when it finishes.",
                     "另一个导入正在进行，请稍后再试。"),
     "upload": ("Upload files into this folder", "上传文件到此文件夹"),
     "upload_subfolder": ("Sub-folder (optional)", "子文件夹（可选）"),
     "upload_button": ("Upload and ingest", "上传并导入"),
-    "upload_bad_folder": ("The sub-folder must stay inside the ingested folder.",
-                          "子文件夹必须位于已导入的文件夹之内。"),
+    "upload_bad_folder": ("The sub-folder must stay inside the ingested folder and name no "
+                          "access rule file.",
+                          "子文件夹必须位于已导入的文件夹之内，且不能是访问规则文件名。"),
+    "upload_refused": ("{name} was not uploaded: {why}", "{name} 未上传：{why}"),
+    "up_bad_name": ("the name is not a plain file name (no folders, no control characters).",
+                    "文件名无效（不能包含文件夹或控制字符）。"),
+    "up_name_too_long": ("the name is longer than 255 bytes.", "文件名超过 255 字节。"),
+    "up_rule_file": ("access rule files cannot be uploaded; an administrator changes them on "
+                     "the server.", "不能上传访问规则文件；规则只能由管理员在服务器上修改。"),
+    "up_not_a_file": ("a folder or link of that name is in the way.",
+                      "已有同名的文件夹或链接。"),
+    "up_write_failed": ("the file could not be written.", "文件无法写入。"),
+    "up_unknown_root": ("that folder is not ingested.", "该文件夹尚未导入。"),
+    "relabeled": ("Access changed for {n} document(s): {items}", "{n} 个文档的访问权限已改变：{items}"),
     "remove": ("Remove a document", "删除文档"),
     "remove_pick": ("Document", "文档"),
     "remove_file_too": ("Also delete the file from disk (otherwise the next re-ingest adds it "

@@ -89,10 +89,10 @@ def folder_groups(docs: Iterable[DocRecord]) -> dict[str, list[str]]:
     return {k: sorted(v, key=lambda g: (g != PUBLIC, g)) for k, v in sorted(out.items())}
 
 
-def safe_subfolder(root: str, sub: str) -> Path | None:
-    """root/sub when it stays inside root, else None."""
-    base = os.path.realpath(root)
-    target = os.path.realpath(os.path.join(base, sub.strip().strip("/")))
-    if target != base and not target.startswith(base.rstrip(os.sep) + os.sep):
-        return None
-    return Path(target)
+def relabels(before: Iterable[DocRecord], after: Iterable[DocRecord]) -> list[
+        tuple[str, list[str], list[str]]]:
+    """(path, groups before, groups after) of every document whose access labels changed
+    between the two listings: a re-ingest's relabels, whatever the ingest counted them as."""
+    old = {d.doc_id: d.acl for d in before}
+    return [(d.path, group_names(old[d.doc_id]), group_names(d.acl)) for d in after
+            if d.doc_id in old and old[d.doc_id] != d.acl]

@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import html
 import re
+import string
 
 from kb.core.types import Chunk
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+# Every ASCII punctuation character (CommonMark lets each be backslash-escaped): no link, image,
+# HTML, entity, LaTeX (`$`) or emphasis survives. GFM's autolinks (`http://x`, `www.x`, `a@b.c`)
+# are found in the text behind the escapes, so a word joiner (U+2060, invisible) follows each
+# `:` and `@` and splits `www.`: no address is left for the browser to turn into a link.
+_MD_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+_JOIN = "\u2060"
+_WWW = re.compile(r"(www)(\\\.)", re.IGNORECASE)
 
 
 def escape_md(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """`text` as literal text inside Markdown (answers, titles, paths, names, questions)."""
+    out = _MD_SPECIAL.sub(r"\\\1", text)
+    out = out.replace("\\:", "\\:" + _JOIN).replace("\\@", "\\@" + _JOIN)
+    return _WWW.sub(r"\1" + _JOIN + r"\2", out)
+
+
+def label(text: str) -> str:
+    """A document-derived string (title, heading, path, file or folder name) as one line of
+    literal text for a Markdown element, a button or a tab."""
+    return escape_md(" ".join(text.split()))
 
 
 def location(c: Chunk) -> str:

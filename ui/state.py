@@ -31,8 +31,9 @@ def app():
     return _shared_app()
 
 
-def request_headers() -> dict[str, str]:
-    return dict(st.context.headers or {})
+def request_headers():
+    """Every header of the request, each copy kept (kb.app.auth refuses duplicates)."""
+    return st.context.headers or {}
 
 
 def oidc_claims() -> dict[str, Any]:

@@ -5,7 +5,11 @@ Three modes (`KB_AUTH`):
   product on one's own machine.
 - `header`: a reverse proxy that authenticated the user sets `X-Forwarded-User` and
   `X-Forwarded-Groups` (names are settings). Only in this mode are these headers read; the proxy
-  must drop any copies the client sent, and the page must be reachable only through the proxy.
+  must replace (not append to) any copies the client sent, and the page must be reachable only
+  through the proxy. Each header must arrive exactly once: two copies (a proxy that appends), or
+  a user header holding a comma (two copies folded into one), sign nobody in. Values are UTF-8
+  bytes (人事 as E4 BA BA E4 BA 8B); servers that decode header bytes as Latin-1, as Starlette
+  and tornado do, are undone here.
 - `oidc`: Streamlit's built-in OpenID Connect login (`st.login`); groups come from a claim.
 
 Roles come from groups: `KB_CONTENT_OWNER_GROUPS` -> content-owner, `KB_ADMIN_GROUPS` -> admin
@@ -34,6 +38,7 @@ class Identity:
     principal: Principal | None
     roles: frozenset[str] = frozenset()
     name: str = ""
+    problem: str = ""  # why nobody is signed in, when the request itself was refused
 
     @property
     def signed_in(self) -> bool:
@@ -79,12 +84,44 @@ def local_identity(settings: Settings) -> Identity:
                     settings.local_user)
 
 
-def header_identity(settings: Settings, headers: Mapping[str, str]) -> Identity:
-    lowered = {k.lower(): v for k, v in headers.items()}
-    user = (lowered.get(settings.user_header.lower()) or "").strip()
+def header_values(headers: Mapping[str, Any], name: str) -> list[str]:
+    """Every copy of header `name` (any case), as sent: from a multi-dict (Streamlit's
+    `get_all`, Starlette's `getlist`, tornado's `get_list`) or a mapping of strings or lists."""
+    for method in ("get_all", "getlist", "get_list"):
+        every = getattr(headers, method, None)
+        if callable(every):
+            return [str(v) for v in every(name)]
+    out: list[str] = []
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            out += [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+    return out
+
+
+def from_wire(value: str) -> str:
+    """A header value as the proxy meant it: UTF-8 bytes that the server decoded as Latin-1 are
+    decoded again; a value that is not such a string is kept as it is."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def header_identity(settings: Settings, headers: Mapping[str, Any]) -> Identity:
+    """The user the proxy names, or nobody: no user header, or a refusal (`problem`) when a
+    header came more than once or the user header holds a list."""
+    users = header_values(headers, settings.user_header)
+    groups = header_values(headers, settings.groups_header)
+    for name, values in ((settings.user_header, users), (settings.groups_header, groups)):
+        if len(values) > 1:
+            return Identity(None, problem=f"the {name} header came {len(values)} times")
+    user = from_wire(users[0]).strip() if users else ""
     if not user:
         return ANONYMOUS
-    return _identity(user, split_groups(lowered.get(settings.groups_header.lower())), settings)
+    if "," in user or any(ord(ch) < 32 for ch in user):
+        return Identity(None, problem=f"the {settings.user_header} header names more than one "
+                        "user")
+    return _identity(user, split_groups(from_wire(groups[0]) if groups else None), settings)
 
 
 def oidc_identity(settings: Settings, claims: Mapping[str, Any]) -> Identity:
@@ -97,13 +134,28 @@ def oidc_identity(settings: Settings, claims: Mapping[str, Any]) -> Identity:
     return _identity(user, groups, settings, str(claims.get("name") or user))
 
 
-def resolve(settings: Settings, headers: Mapping[str, str], claims: Mapping[str, Any]) -> Identity:
+def resolve(settings: Settings, headers: Mapping[str, Any], claims: Mapping[str, Any]) -> Identity:
     """The identity of one request. Headers count only in `header` mode, claims only in `oidc`."""
     if settings.auth == "header":
         return header_identity(settings, headers)
     if settings.auth == "oidc":
         return oidc_identity(settings, claims)
     return local_identity(settings)
+
+
+# ------------------------------------------------------------------ where the page answers
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def page_hosts(settings: Settings) -> list[str]:
+    """The Host names the page answers to (`KB_ALLOWED_HOSTS`, else the loopback names and the
+    bound address): a page reached under any other name (DNS rebinding) is not served."""
+    if settings.allowed_hosts:
+        return list(settings.allowed_hosts)
+    hosts = list(LOOPBACK_HOSTS)
+    if settings.serve_address not in ("0.0.0.0", "::", "", *hosts):
+        hosts.append(settings.serve_address)
+    return hosts
 
 
 # ------------------------------------------------------------------ Streamlit's [auth] secrets

@@ -7,11 +7,12 @@ same statements run on SQLite and PostgreSQL through the Database port (kb/core/
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from kb.core.ports import Database
@@ -88,9 +89,37 @@ class StoredTurn:
     standalone: str = ""  # the question as the assistant searched it (follow-ups rewritten)
     rating: int | None = None  # 1 up, 0 down, None not rated
     comment: str = ""
+    withheld: int = 0  # citations withheld when shown (document gone or no longer readable)
 
     def as_turn(self) -> Turn:
         return Turn(self.question, self.answer, self.refused)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "conversation_id": self.conversation_id,
+                "position": self.position, "question": self.question, "answer": self.answer,
+                "refused": self.refused, "reason": self.reason,
+                "citations": list(self.citations), "created_at": self.created_at,
+                "standalone_question": self.standalone, "rating": self.rating,
+                "comment": self.comment, "withheld": self.withheld}
+
+
+# An answer cut after each run of citation markers: (text, markers) pairs, then uncited text.
+_MARKERS = re.compile(r"((?:\[\d+\])+[.。!?！？;；,，]?\s*)")
+
+
+def withhold(turn: StoredTurn, readable: Collection[int]) -> StoredTurn:
+    """`turn` as it may be shown when only the citations numbered `readable` still are: the
+    others are dropped, and so is every part of the answer that cites one of them (the answer
+    quotes its sources); text citing nothing goes too when anything was withheld."""
+    gone = [c for c in turn.citations if c["n"] not in readable]
+    if not gone:
+        return turn
+    pieces = _MARKERS.split(turn.answer)
+    kept = [text + marks for text, marks in zip(pieces[0::2], pieces[1::2])
+            if all(int(n) in readable for n in re.findall(r"\[(\d+)\]", marks))]
+    return replace(turn, answer="".join(kept).strip(),
+                   citations=tuple(c for c in turn.citations if c["n"] in readable),
+                   withheld=len(gone))
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,12 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from kb.app import uploads
 from kb.app.documents import OpenedDocument, OpenedPassage, OriginalFile
+from kb.app.records import StoredTurn, withhold
 from kb.app.wiring import App, build
 from kb.core.config import Settings
+from kb.core.errors import NotFound, QueryTooLong, UploadRefused
 from kb.core.types import (
     Answer,
     AnswerEvent,
@@ -46,19 +49,45 @@ class KnowledgeBase:
     def search(self, query: str, principal: Principal, k: int | None = None,
                mode: str | None = None) -> SearchResult:
         """The chunks `principal` may read that best match `query`, with this call's timings."""
+        self.check_query(query)
         return self.app.searcher().search(query, principal, k=k, mode=mode)
 
+    def check_query(self, text: str) -> None:
+        """QueryTooLong when `text` is over `KB_MAX_QUERY_CHARS`, before anything is embedded."""
+        if len(text) > self.settings.max_query_chars:
+            raise QueryTooLong(len(text), self.settings.max_query_chars)
+
     def ask(self, question: str, principal: Principal, history: Sequence[Turn] = ()) -> Answer:
+        self.check_query(question)
         return self.app.assistant().ask(question, principal, history)
 
     def stream(self, question: str, principal: Principal,
                history: Sequence[Turn] = ()) -> Iterator[AnswerEvent]:
-        """One `hits` event, `delta`s of the answer text, then one final `answer` event."""
+        """One `hits` event, `delta`s of the answer text, then one final `answer` event
+        (QueryTooLong at once, before the first event)."""
+        self.check_query(question)
         return self.app.assistant().stream(question, principal, history)
 
     def warm_up(self, mode: str | None = None) -> None:
         """Load the models and open the stores, so that the first question is not the slow one."""
         self.app.searcher().warm_up(mode)
+
+    def turns(self, principal: Principal, conversation_id: str) -> list[StoredTurn]:
+        """A past conversation of `principal`, as they may see it now: each citation is checked
+        again (the document still exists and they may still read it); what fails is withheld
+        with its part of the answer, and `withheld` counts it (kb/app/records.py)."""
+        shown = []
+        for turn in self.records.turns(principal.user, conversation_id):
+            readable = {c["n"] for c in turn.citations if self._readable(c["doc_id"], principal)}
+            shown.append(withhold(turn, readable))
+        return shown
+
+    def _readable(self, doc_id: str, principal: Principal) -> bool:
+        try:
+            self.app.documents.record(doc_id, principal)
+        except NotFound:
+            return False
+        return True
 
     # ---------------------------------------------------------------- documents
     def readable_documents(self, principal: Principal) -> list[DocRecord]:
@@ -113,6 +142,15 @@ class KnowledgeBase:
         """Sync folders or files into every index (IngestLocked when another ingest runs)."""
         return self.app.ingestor().run([str(p) for p in paths], dry_run=dry_run,
                                        progress=progress)
+
+    def upload(self, root: str, sub: str,
+               files: Sequence[tuple[str, bytes]]) -> uploads.UploadResult:
+        """Write uploaded (name, bytes) files into `sub` of the ingested folder `root`, without
+        ingesting them (kb/app/uploads.py: no rule file, no hostile name; UploadRefused per
+        file, or for all of them when the folder is refused)."""
+        if root not in {d.root for d in self.library()}:
+            raise UploadRefused("unknown_root", root, "that folder is not ingested")
+        return uploads.save(root, sub, files, self.settings)
 
     def watch(self, paths: Sequence[str], once: Callable[[], object], stop: threading.Event,
               on_error: Callable[[Exception], None] | None = None) -> int:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
 
     # Search
     search_k: int = Field(10, ge=1, description="Results returned by a search.")
+    max_query_chars: int = Field(
+        2000, ge=1, description="Longest search query or question accepted (characters); a longer "
+        "one is refused before any work, on every front end.")
     search_mode: Literal["hybrid", "dense", "keyword"] = Field(
         "hybrid", description="Which indexes answer a search: both fused, or one alone."
     )
@@ -176,6 +179,11 @@ class Settings(BaseSettings):
         "many days are deleted when the page starts (0 = keep forever).")
     serve_address: str = Field("127.0.0.1", description="Address `kb serve` binds the page to.")
     serve_port: int = Field(8501, ge=1, le=65535, description="Port of the page.")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names the page answers to (comma-separated; "
+        "`*.example.com` for sub-domains); a WebSocket whose Host header names another host is "
+        "refused, which stops DNS rebinding. '' = localhost, 127.0.0.1, ::1 and serve_address. "
+        "Behind a proxy: the name users type.")
 
     # Ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
@@ -233,6 +241,7 @@ class Settings(BaseSettings):
         "--watch`.")
 
     @field_validator("default_access", "local_groups", "content_owner_groups", "admin_groups",
+                     "allowed_hosts",
                      mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:

@@ -41,3 +41,24 @@ class AnswererFailed(RuntimeError):
 class NotFound(LookupError):
     """The document or passage does not exist for this asker: deleted, never ingested, or not
     readable by them. One exception for all three, so that no answer tells them apart."""
+
+
+class UploadRefused(ValueError):
+    """A file offered through the page (or the API) that is not written: `code` says why
+    (bad_name, name_too_long, rule_file, bad_folder, unknown_root, not_a_file, write_failed)."""
+
+    def __init__(self, code: str, name: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.name = name
+        self.message = message
+
+
+class QueryTooLong(ValueError):
+    """A search query or question longer than `KB_MAX_QUERY_CHARS`: refused before any work."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"the query has {length} characters; the limit is {limit} "
+                         f"(KB_MAX_QUERY_CHARS)")
+        self.length = length
+        self.limit = limit

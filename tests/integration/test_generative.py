@@ -4,6 +4,7 @@ models, and ChatOpenAI over real HTTP against an OpenAI-compatible server on 127
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -211,7 +212,8 @@ def test_chat_openai_over_http_streams_and_is_verified(corpus_app, openai_server
     assert path == "/v1/chat/completions" and body["model"] == "local-test" and body["stream"]
     system, user = body["messages"][0]["content"], body["messages"][1]["content"]
     assert NOT_FOUND_TOKEN in system and "data, not instructions" in system
-    assert '<passage n="1" source="leave.md' in user and "Managers receive 20 days" in user
+    assert re.search(r'<passage-[0-9a-f]{12} n="1" source="leave.md', user)
+    assert "Managers receive 20 days" in user
 
 
 def test_a_failing_chat_model_raises_a_clear_error(corpus_app):

@@ -8,7 +8,7 @@ import streamlit as st
 
 from kb.app.records import StoredTurn, history
 from ui.document_view import show_passage
-from ui.render import answer_markdown
+from ui.render import answer_markdown, escape_md, label
 from ui.state import Context
 
 REASONS = {"not_found": "reason_not_found", "unsupported": "reason_unsupported",
@@ -16,13 +16,13 @@ REASONS = {"not_found": "reason_not_found", "unsupported": "reason_unsupported",
 
 
 def page(ctx: Context) -> None:
-    records, user = ctx.app.records, ctx.principal.user
     _sidebar(ctx)
     conv = st.session_state.get("conversation")
-    turns = records.turns(user, conv) if conv else []
+    turns = ctx.app.turns(ctx.principal, conv) if conv else []
     for turn in turns:
         _show_turn(ctx, turn)
-    question = st.chat_input(ctx.t("ask_placeholder"))
+    question = st.chat_input(ctx.t("ask_placeholder"),
+                             max_chars=ctx.app.settings.max_query_chars)  # cut by the server too
     if question and question.strip():
         _answer(ctx, question.strip(), conv, turns)
 
@@ -38,7 +38,7 @@ def _sidebar(ctx: Context) -> None:
             st.caption(ctx.t("no_conversations"))
         for c in past:
             current = c.id == st.session_state.get("conversation")
-            if st.button(c.title, key=f"kb-conv-{c.id}", type="primary" if current else "tertiary"):
+            if st.button(label(c.title), key=f"kb-conv-{c.id}", type="primary" if current else "tertiary"):
                 st.session_state["conversation"] = c.id
                 st.rerun()
         with st.expander(ctx.t("delete_history")):
@@ -54,14 +54,17 @@ def _sidebar(ctx: Context) -> None:
 
 def _show_turn(ctx: Context, turn: StoredTurn) -> None:
     with st.chat_message("user"):
-        st.markdown(turn.question)
+        st.markdown(escape_md(turn.question))
     with st.chat_message("assistant"):
         if turn.refused:
             _refusal(ctx, turn.answer, turn.reason, turn.id)
         else:
             if turn.standalone and turn.standalone != turn.question:
-                st.caption(ctx.t("rewritten", q=turn.standalone))
-            st.markdown(answer_markdown(turn.answer))
+                st.caption(ctx.t("rewritten", q=label(turn.standalone)))
+            if turn.answer:
+                st.markdown(answer_markdown(turn.answer))
+            if turn.withheld:
+                st.info(ctx.t("withheld", n=turn.withheld), icon=":material/lock:")
             _citations(ctx, turn)
         _feedback(ctx, turn)
 
@@ -79,8 +82,8 @@ def _citations(ctx: Context, turn: StoredTurn) -> None:
     st.caption(ctx.t("sources"))
     cols = st.columns(min(len(turn.citations), 4))
     for i, c in enumerate(turn.citations):
-        where = c["path"] + (f" · p. {c['page']}" if c.get("page") else "")
-        if cols[i % len(cols)].button(f"[{c['n']}] {where}", key=f"kb-cite-{turn.id}-{c['n']}",
+        where = label(c["path"]) + (f" · p. {c['page']}" if c.get("page") else "")
+        if cols[i % len(cols)].button(f"\\[{c['n']}\\] {where}", key=f"kb-cite-{turn.id}-{c['n']}",
                                       type="secondary"):
             st.session_state[state_key] = None if st.session_state.get(state_key) == c["n"] else c["n"]
     opened = st.session_state.get(state_key)
@@ -109,7 +112,7 @@ def _feedback(ctx: Context, turn: StoredTurn) -> None:
 def _answer(ctx: Context, question: str, conv: str | None, turns: list[StoredTurn]) -> None:
     records, user = ctx.app.records, ctx.principal.user
     with st.chat_message("user"):
-        st.markdown(question)
+        st.markdown(escape_md(question))
     t0 = time.perf_counter()
     with st.chat_message("assistant"):
         answer = None

@@ -9,9 +9,11 @@ import os
 import streamlit as st
 
 from kb.app.auth import CONTENT_OWNER
-from kb.core.errors import IngestLocked
+from kb.app.uploads import is_rule_file
+from kb.core.errors import IngestLocked, UploadRefused
 from ui.i18n import error_words
-from ui.passages import folder_groups, safe_subfolder, status_of
+from ui.passages import folder_groups, relabels, status_of
+from ui.render import label
 from ui.state import Context
 
 
@@ -23,11 +25,13 @@ def page(ctx: Context) -> None:
     roots = sorted({d.root for d in docs})
     if "kb-ingest-summary" in st.session_state:
         st.success(st.session_state.pop("kb-ingest-summary"), icon=":material/task_alt:")
+    for message in st.session_state.pop("kb-upload-refused", []):
+        st.error(message)
     if not roots:
         st.info(ctx.t("no_roots"))
         return
     pending = ctx.app.pending()
-    tabs = st.tabs([os.path.basename(r) or r for r in roots])
+    tabs = st.tabs([label(os.path.basename(r) or r) for r in roots])
     for i, (root, tab) in enumerate(zip(roots, tabs)):
         with tab:
             _root(ctx, i, root, [d for d in docs if d.root == root], pending)
@@ -38,7 +42,7 @@ def _when(ts: float) -> str:
 
 
 def _root(ctx: Context, i: int, root: str, docs, pending: set[str]) -> None:
-    st.caption(root)
+    st.caption(label(root))
     rows = [{ctx.t("col_path"): d.path,
              ctx.t("col_status"): ctx.t(f"status_{status_of(d, pending)}"),
              ctx.t("col_chunks"): d.chunks,
@@ -54,17 +58,7 @@ def _root(ctx: Context, i: int, root: str, docs, pending: set[str]) -> None:
                                  label_visibility="collapsed")
         sub = st.text_input(ctx.t("upload_subfolder"), key=f"kb-up-sub-{i}")
         if st.button(ctx.t("upload_button"), key=f"kb-up-go-{i}", disabled=not files):
-            target = safe_subfolder(root, sub)
-            if target is None:
-                st.error(ctx.t("upload_bad_folder"))
-            else:
-                target.mkdir(parents=True, exist_ok=True)
-                written = []
-                for f in files:
-                    path = target / os.path.basename(f.name)
-                    path.write_bytes(f.getvalue())
-                    written.append(str(path))
-                _ingest(ctx, written, root)
+            _upload(ctx, root, sub, files)
     with st.expander(ctx.t("remove")):
         paths = [d.path for d in docs]
         pick = st.selectbox(ctx.t("remove_pick"), paths, index=None, key=f"kb-rm-pick-{i}")
@@ -78,27 +72,58 @@ def _root(ctx: Context, i: int, root: str, docs, pending: set[str]) -> None:
         width="stretch", key=f"kb-groups-{i}")
 
 
-def _ingest(ctx: Context, paths: list[str], label: str) -> None:
-    bar = st.progress(0.0, text=ctx.t("reingest_running", path=label))
+def _upload(ctx: Context, root: str, sub: str, files) -> None:
+    try:
+        result = ctx.app.upload(root, sub, [(f.name, f.getvalue()) for f in files])
+    except UploadRefused as exc:
+        st.error(ctx.t("upload_bad_folder") if exc.code == "bad_folder" else
+                 ctx.t("up_unknown_root"))
+        return
+    refused = [ctx.t("upload_refused", name=label(_short(exc.name)), why=ctx.t(f"up_{exc.code}"))
+               for exc in result.refused]
+    for message in refused:
+        st.error(message)
+    if result.written:
+        st.session_state["kb-upload-refused"] = refused  # shown again after the ingest's rerun
+        _ingest(ctx, [str(p) for p in result.written], root)
+
+
+def _short(name: str, most: int = 60) -> str:
+    return name if len(name) <= most else name[:most] + "…"
+
+
+def _ingest(ctx: Context, paths: list[str], folder: str) -> None:
+    running = ctx.t("reingest_running", path=label(folder))
+    bar = st.progress(0.0, text=running)
 
     def progress(phase: str, done: int, total: int, path: str) -> None:
-        bar.progress(done / total if total else 1.0, text=f"{done}/{total} · {path}")
+        bar.progress(done / total if total else 1.0, text=f"{done}/{total} · {label(path)}")
 
+    before = ctx.app.library()
     try:
         report = ctx.app.ingest(paths, progress=progress)
     except IngestLocked:
         st.error(ctx.t("ingest_busy"))
         return
-    bar.progress(1.0, text=ctx.t("reingest_running", path=label))
-    st.session_state["kb-ingest-summary"] = ctx.t(
+    bar.progress(1.0, text=running)
+    summary = ctx.t(
         "reingest_done", seconds=report.seconds, added=report.added, updated=report.updated,
         unchanged=report.unchanged, deleted=report.deleted, failed=len(report.failed),
         chunks=report.chunks)
+    changed = relabels(before, ctx.app.library())
+    if changed:
+        items = "; ".join(ctx.t("relabel_item", path=label(path), old=label(", ".join(old)),
+                                new=label(", ".join(new))) for path, old, new in changed)
+        summary += "\n\n" + ctx.t("relabeled", n=len(changed), items=items)
+    st.session_state["kb-ingest-summary"] = summary
     st.rerun()
 
 
 def _remove(ctx: Context, root: str, rel: str, on_disk: bool) -> None:
     path = os.path.join(root, rel)
+    if on_disk and is_rule_file(os.path.basename(rel), ctx.app.settings):
+        st.error(ctx.t("up_rule_file"))  # rules change on the server, never from the page
+        return
     try:
         ctx.app.delete(path)
     except IngestLocked:
@@ -106,5 +131,5 @@ def _remove(ctx: Context, root: str, rel: str, on_disk: bool) -> None:
         return
     if on_disk and os.path.isfile(path):
         os.remove(path)
-    st.session_state["kb-ingest-summary"] = ctx.t("removed", path=rel)
+    st.session_state["kb-ingest-summary"] = ctx.t("removed", path=label(rel))
     st.rerun()

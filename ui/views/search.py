@@ -9,7 +9,7 @@ import streamlit as st
 from kb.core.highlight import snippet
 from ui.document_view import show_document
 from ui.passages import Filters, apply_filters, facets
-from ui.render import location, marked_html
+from ui.render import label, location, marked_html
 from ui.state import Context
 
 POOL = 50  # results fetched before filters; the page shows the first `search_k` that pass
@@ -20,6 +20,7 @@ def page(ctx: Context) -> None:
     docs = {d.doc_id: d for d in kb.readable_documents(principal)}
     st.caption(ctx.t("docs_searchable", n=len(docs)))
     query = st.text_input(ctx.t("search_box"), placeholder=ctx.t("search_placeholder"),
+                          max_chars=kb.settings.max_query_chars,  # cut by the server too
                           key="kb-search-q")
     filters = _filters(ctx, docs)
     if not query.strip():
@@ -61,7 +62,7 @@ def _result(ctx: Context, rank: int, hit, query: str) -> None:
     c = hit.chunk
     with st.container(border=True, key=f"kb-result-{rank}"):
         head, button = st.columns([5, 1])
-        head.markdown(f"**{rank}. {c.title or c.path}** — `{location(c)}`")
+        head.markdown(f"**{rank}\\. {label(c.title or c.path)}** — {label(location(c))}")
         if button.button(ctx.t("preview"), key=f"kb-preview-btn-{rank}"):
             st.session_state["kb-preview"] = (c.doc_id, c.page, c.char_start, c.char_end)
             st.rerun()
