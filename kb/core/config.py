@@ -175,6 +175,16 @@ class Settings(BaseSettings):
     serve_address: str = Field("127.0.0.1", description="Address `kb serve` binds the page to.")
     serve_port: int = Field(8501, ge=1, le=65535, description="Port of the page.")
 
+    # HTTP API and MCP server (`kb api`, `kb mcp`)
+    api_address: str = Field("127.0.0.1", description="Address `kb api` binds to.")
+    api_port: int = Field(8600, ge=1, le=65535, description="Port of `kb api`.")
+    api_ingest_roots: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Folders `POST /v1/ingest` may ingest from "
+        "(comma-separated); '' = only folders inside roots already ingested.")
+    api_max_question: int = Field(
+        4000, ge=1, description="Longest question (characters) the API and MCP server accept.")
+    api_max_k: int = Field(100, ge=1, description="Most results one API search may ask for.")
+
     # Ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
     lock_timeout: float = Field(
@@ -224,7 +234,7 @@ class Settings(BaseSettings):
         "--watch`.")
 
     @field_validator("default_access", "local_groups", "content_owner_groups", "admin_groups",
-                     mode="before")
+                     "api_ingest_roots", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
