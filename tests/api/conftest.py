@@ -1,4 +1,4 @@
-"""One `kb api` per test module, on 127.0.0.1 in a thread of the test process: a copy of
+"""One `kb api` for the read-only tests, on 127.0.0.1 in a thread of the test process: a copy of
 data/samples ingested with the fake embedder (hr/ readable by group hr only), keys for a reader
 without groups, one in hr, and a content owner."""
 
@@ -43,8 +43,10 @@ def api_settings(tmp: Path, **overrides) -> Settings:
                     refusal_model=str(write_rule(tmp / "rule.json")), **overrides)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(tmp_path_factory):
+    """Shared by the modules that only read the corpus (tests that ingest or delete start
+    their own)."""
     from kb.api.server import start_in_thread
 
     tmp = tmp_path_factory.mktemp("api")
