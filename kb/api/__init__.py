@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+from typing import Literal
+
 from fastapi import FastAPI
+from pydantic import BaseModel
 from starlette.routing import Route
 
 from kb.api import admin, chat, errors, routes
@@ -14,6 +17,10 @@ from kb.api.identity import identify
 from kb.app.service import KnowledgeBase
 
 VERSION = "0.1.0"
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
 
 
 class KeyRequired:
@@ -55,6 +62,12 @@ def create_app(kb: KnowledgeBase, mcp: bool = True) -> FastAPI:
                   description=__doc__, docs_url=None, redoc_url=None)
     app.state.kb = kb
     errors.install(app)
+
+    @app.get("/health", tags=["service"], response_model=Health)
+    def health() -> dict:
+        """Liveness for load balancers and compose health checks: no key, nothing revealed."""
+        return {"status": "ok"}
+
     app.include_router(chat.router)
     app.include_router(routes.router)
     app.include_router(admin.router)
@@ -79,7 +92,8 @@ def _openapi(app: FastAPI) -> None:
             for op in item.values():
                 responses = op.get("responses", {})
                 responses.pop("422", None)
-                op.setdefault("security", [{"bearer": []}])
+                if "401" in responses:
+                    op.setdefault("security", [{"bearer": []}])
         components = schema.setdefault("components", {})
         for name in ("HTTPValidationError", "ValidationError"):
             components.get("schemas", {}).pop(name, None)
