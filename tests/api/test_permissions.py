@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import anyio
-import httpx
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client

