@@ -62,6 +62,7 @@ def create_app(kb: KnowledgeBase, mcp: bool = True) -> FastAPI:
                   description=__doc__, docs_url=None, redoc_url=None)
     app.state.kb = kb
     errors.install(app)
+    app.add_middleware(errors.BodyLimit)
 
     @app.get("/health", tags=["service"], response_model=Health)
     def health() -> dict:

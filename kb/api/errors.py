@@ -4,6 +4,8 @@ and one code here; nothing else decides an error's status."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kb.core.errors import AccessViolation, AnswererFailed, IngestLocked, NotFound
 
+log = logging.getLogger(__name__)
+MAX_BODY = 1_000_000  # bytes: a question is at most a few thousand characters
 UNAUTHORIZED = "a valid API key is required: Authorization: Bearer <key>"
 TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
          404: "not_found_error", 405: "invalid_request_error", 409: "conflict_error",
@@ -86,12 +90,37 @@ def install(app: FastAPI) -> None:
     async def _answerer(request: Request, exc: AnswererFailed):
         return respond(502, "answerer_failed", str(exc))
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        # a misconfigured chat model, a store that went away: logged by the server, and the
+        # caller gets JSON like every other error (never a traceback)
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return respond(500, "internal_error", "the server failed to answer; see its log")
+
     @app.exception_handler(AccessViolation)
     async def _violation(request: Request, exc: AccessViolation):
         return respond(500, "access_check_failed", "the access check refused its own results; "
                        "nothing was shown")
 
 
+class BodyLimit:
+    """ASGI middleware: a request body over MAX_BODY bytes gets a 413 before it is read."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers", [])).get(b"content-length", b"0")
+            if not length.isdigit() or int(length) > MAX_BODY:
+                await respond(413, "body_too_large", f"the request body is over {MAX_BODY} "
+                              "bytes")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def documented(*statuses: int) -> dict:
-    """The `responses=` of a route: the error statuses it may answer, all with ErrorBody."""
-    return {s: {"model": ErrorBody, "description": TYPES.get(s, "error")} for s in statuses}
+    """The `responses=` of a route: the error statuses it may answer, all with ErrorBody (every
+    route may also answer 413, a body over MAX_BODY, and 500, a failure of the server)."""
+    return {s: {"model": ErrorBody, "description": TYPES.get(s, "error")}
+            for s in sorted({*statuses, 413, 500})}

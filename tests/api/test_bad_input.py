@@ -61,6 +61,14 @@ def test_bad_input_is_a_clear_4xx_and_the_server_keeps_serving(api, method, path
         assert c.post("/v1/search", json={"query": "annual leave"}).status_code == 200
 
 
+def test_a_huge_body_is_refused_before_it_is_read(api):
+    with api.client("bob") as c:
+        r = c.post("/v1/search", content=b'{"query": "' + b"x" * 2_000_000 + b'"}',
+                   headers={"Content-Type": "application/json"})
+        assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+        assert c.post("/v1/search", json={"query": "annual leave"}).status_code == 200
+
+
 def test_unknown_fields_are_named_in_the_error(api):
     with api.client("bob") as c:
         r = c.post(CHAT, json={**user(ANSWERABLE), "frobnicate": True})
