@@ -109,3 +109,21 @@ def test_kb_mcp_command_over_stdio(usem3_home, tmp_path):
     tools, hit, answer, opened = anyio.run(run)
     assert TOOLS <= tools and hit["path"] == "hr/salary_bands.md"  # alice is in hr
     assert opened["quote"] == hit["text"] and set(answer) >= {"answer", "refused", "citations"}
+
+
+def test_bad_tool_input_is_a_tool_error_and_the_server_keeps_serving(api):
+    async def run():
+        async with http(api, "bob") as c:
+            errors = [await c.call_tool("ask", {"question": "  "}),
+                      await c.call_tool("ask", {"question": "年" * 100_000}),
+                      await c.call_tool("search", {"query": "leave", "k": 10**9}),
+                      await c.call_tool("open_passage", {"doc_id": "x", "start": 5, "end": 1}),
+                      await c.call_tool("search", {"query": 42})]
+            ok = await c.call_tool("search", {"query": "annual leave"})
+        return errors, ok
+
+    errors, ok = anyio.run(run)
+    messages = [e.content[0].text for e in errors]
+    assert all(e.is_error for e in errors), messages
+    assert "empty" in messages[0] and "at most" in messages[1] and "between 1" in messages[2]
+    assert not ok.is_error
