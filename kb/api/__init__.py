@@ -10,6 +10,7 @@ from typing import Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel
+from starlette.datastructures import Headers
 from starlette.routing import Route
 
 from kb.api import admin, chat, errors, routes
@@ -31,9 +32,7 @@ class KeyRequired:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                       for k, v in scope.get("headers", [])}
-            if identify(self.kb, headers) is None:
+            if identify(self.kb, Headers(scope=scope)) is None:  # as the routes see them
                 await errors.respond(401, "unauthorized", errors.UNAUTHORIZED)(scope, receive,
                                                                                send)
                 return
