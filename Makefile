@@ -17,7 +17,7 @@ $(BIN)/python:
 
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -e '.[ui]'
+	$(PIP) install -q -e '.[ui,api]'
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python

@@ -419,5 +419,100 @@ def serve(
     os.execve(sys.executable, cmd, env)
 
 
+@app.command()
+def api(
+    ctx: typer.Context,
+    port: Annotated[Optional[int], typer.Option(help="Port (default KB_API_PORT).")] = None,
+    address: Annotated[Optional[str], typer.Option(help="Address to bind (default KB_API_ADDRESS).")] = None,
+) -> None:
+    """Serve the HTTP API: OpenAI-compatible /v1/chat/completions, REST, and MCP at /mcp
+    (callers present a key from `kb keys create`)."""
+    from kb.api.server import serve as serve_api
+
+    kb = _app(ctx)
+    address = address or kb.settings.api_address
+    port = port or kb.settings.api_port
+    typer.echo(f"kb api on http://{address}:{port} (MCP at /mcp)", err=True)
+    serve_api(kb, address, port)
+
+
+@app.command()
+def mcp(
+    ctx: typer.Context,
+    user: User = "local",
+    group: Groups = None,
+) -> None:
+    """Serve the MCP tools search, ask and open_passage over stdio, acting as the user and
+    groups given (for an MCP client that starts `kb mcp` itself)."""
+    from kb.app.auth import Identity, roles_for
+    from kb.mcp import run_stdio
+
+    kb = _app(ctx)
+    principal = _principal(user, group)
+    run_stdio(kb, Identity(principal, roles_for(principal.groups, kb.settings), user))
+
+
+keys = typer.Typer(no_args_is_help=True, help="API keys of `kb api` and its MCP endpoint.")
+app.add_typer(keys, name="keys")
+
+
+@keys.command("create")
+def keys_create(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option("--user", help="Who the key acts as.")],
+    group: Groups = None,
+    name: Annotated[str, typer.Option("--name", help="What the key is for.")] = "",
+    expires: Annotated[Optional[float], typer.Option("--expires", help="Days until it stops working (default never).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create a key; it is printed once and only its hash is stored."""
+    try:
+        record, key = _app(ctx).keys.create(user, group or [], name, expires)
+    except ValueError as exc:
+        _fail(str(exc))
+    if as_json:
+        _print_json({**record.to_json(), "key": key})
+        return
+    typer.echo(key)
+    typer.echo(f"key {record.id} for {record.user}"
+               + (f" (groups {', '.join(record.groups)})" if record.groups else "")
+               + ": keep it now, it is not shown again.", err=True)
+
+
+@keys.command("list")
+def keys_list(
+    ctx: typer.Context,
+    user: Annotated[Optional[str], typer.Option("--user", help="Only this user's keys.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every key (never the key itself): id, user, groups, name, expiry, revocation."""
+    rows = _app(ctx).keys.keys(user)
+    if as_json:
+        _print_json([r.to_json() for r in rows])
+        return
+    now = time.time()
+    for r in rows:
+        state = ("revoked" if r.revoked_at else "expired" if not r.active(now) else "active")
+        until = (time.strftime(" until %Y-%m-%d", time.localtime(r.expires_at))
+                 if r.expires_at else "")
+        typer.echo(f"{r.id}  {state:<8} {r.user}  [{', '.join(r.groups)}]  {r.name}{until}")
+
+
+@keys.command("revoke")
+def keys_revoke(
+    ctx: typer.Context,
+    key_id: Annotated[str, typer.Argument(help="The key's id (from `kb keys list`) or the key.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Revoke a key: it stops working at once."""
+    done = _app(ctx).keys.revoke(key_id)
+    if as_json:
+        _print_json({"revoked": done})
+    if not done:
+        _fail(f"no active key {key_id!r}")
+    if not as_json:
+        typer.echo(f"Revoked {key_id}.")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

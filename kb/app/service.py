@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from kb.app import uploads
-from kb.app.documents import OpenedDocument, OpenedPassage, OriginalFile
+from kb.app.documents import NOT_FOUND, OpenedDocument, OpenedPassage, OriginalFile
+from kb.app.jobs import IngestJobs
 from kb.app.records import StoredTurn, withhold
 from kb.app.wiring import App, build
 from kb.core.config import Settings
@@ -35,6 +36,9 @@ Progress = Callable[[str, int, int, str], None]  # (phase, done, total, path)
 class KnowledgeBase:
     def __init__(self, app: App) -> None:
         self.app = app  # the composition root: what the use cases are built from
+        # background ingests of the HTTP API: one at a time, with progress (kb/app/jobs.py)
+        self.jobs = IngestJobs(lambda paths, dry_run, progress: self.ingest(
+            paths, dry_run=dry_run, progress=progress))
 
     @property
     def settings(self) -> Settings:
@@ -44,6 +48,24 @@ class KnowledgeBase:
     def records(self):
         """Conversations, feedback and the query log (kb/app/records.py)."""
         return self.app.records
+
+    @property
+    def keys(self):
+        """The API keys of the HTTP API and MCP server (kb/app/keys.py)."""
+        return self.app.keys
+
+    def remember_answer(self, user: str, question: str, answer: Answer, latency_ms: float,
+                        conversation_id: str | None = None) -> tuple[str, str]:
+        """Keep an answer as the page does: a turn of the user's conversation (a new one
+        when none is given) and a query-log entry. Returns (conversation id, turn id);
+        PermissionError when the conversation is not the user's."""
+        records = self.records
+        if conversation_id is None:
+            conversation_id = records.start_conversation(user, question)
+        turn_id = records.add_turn(user, conversation_id, question, answer)
+        records.log_query(user, "ask", question, refused=answer.refused, reason=answer.reason,
+                          results=len(answer.hits), latency_ms=latency_ms)
+        return conversation_id, turn_id
 
     # ---------------------------------------------------------------- search and answers
     def search(self, query: str, principal: Principal, k: int | None = None,
@@ -163,6 +185,14 @@ class KnowledgeBase:
     def delete(self, path: str | os.PathLike) -> Removal:
         """Remove a file or folder from every index and its text from the stores' files."""
         return self.app.ingestor().delete_path(str(path))
+
+    def delete_document(self, doc_id: str) -> Removal:
+        """Remove one document (with its attachments) from every index, by its id (NotFound
+        when the manifest has no such row)."""
+        rec = self.app.manifest.get(doc_id)
+        if rec is None:
+            raise NotFound(NOT_FOUND)
+        return self.delete(os.path.join(rec.root, rec.path))
 
     def reindex_keywords(self) -> int:
         return self.app.keyword_index.rebuild()

@@ -260,6 +260,12 @@ class App:
         return self._once("records", lambda: Records(self.db))
 
     @property
+    def keys(self):
+        from kb.app.keys import ApiKeys
+
+        return self._once("keys", lambda: ApiKeys(self.db))
+
+    @property
     def centering(self):
         """Language-centred query vectors (None when the `query_centering` setting is off)."""
         if not self.settings.query_centering:

@@ -185,6 +185,14 @@ class Settings(BaseSettings):
         "refused, which stops DNS rebinding. '' = localhost, 127.0.0.1, ::1 and serve_address. "
         "Behind a proxy: the name users type.")
 
+    # HTTP API and MCP server (`kb api`, `kb mcp`)
+    api_address: str = Field("127.0.0.1", description="Address `kb api` binds to.")
+    api_port: int = Field(8600, ge=1, le=65535, description="Port of `kb api`.")
+    api_ingest_roots: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Folders `POST /v1/ingest` may ingest from "
+        "(comma-separated); '' = only folders inside roots already ingested.")
+    api_max_k: int = Field(100, ge=1, description="Most results one API search may ask for.")
+
     # Ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
     max_file_chars: int = Field(
@@ -241,8 +249,7 @@ class Settings(BaseSettings):
         "--watch`.")
 
     @field_validator("default_access", "local_groups", "content_owner_groups", "admin_groups",
-                     "allowed_hosts",
-                     mode="before")
+                     "allowed_hosts", "api_ingest_roots", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

@@ -37,7 +37,7 @@ def test_compose_has_the_services_of_a_deployment():
     for name in ("chroma", "postgres"):
         mounts = [v.split(":")[0] for v in services[name]["volumes"]]
         assert any(m in named for m in mounts), f"{name} keeps its data in a named volume"
-    for name in ("app", "worker"):
+    for name in ("app", "worker", "api"):
         svc = services[name]
         assert svc["build"] == "." and svc["env_file"] == [".env"]
         env = svc["environment"]
@@ -49,6 +49,7 @@ def test_compose_has_the_services_of_a_deployment():
         assert set(env) <= {f"KB_{n.upper()}" for n in Settings.model_fields}
     assert services["worker"]["command"][:3] == ["kb", "ingest", "--watch"]
     assert services["app"]["command"][:2] == ["kb", "serve"]
+    assert services["api"]["command"][:2] == ["kb", "api"]
 
 
 def _chromadb_version() -> str:

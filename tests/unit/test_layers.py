@@ -4,7 +4,8 @@ ground (kb/core)            imports nothing of the project outside itself
 roles (ingest, retriever,   import the ground and themselves, never another role
        assistant)
 service (kb/app)            imports the ground, the roles and itself
-front ends (kb/cli, ui)     import the service layer, the ground and themselves; never a role
+front ends (kb/cli, ui,      import the service layer, the ground and themselves; never a role
+  kb/api, kb/mcp, kb/langchain)
 bench/, data/               import the product and its testing helpers, never tests/
 
 Every import counts, module-level or inside a function; relative imports are resolved."""
@@ -20,7 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = ("kb", "ingest", "retriever", "assistant", "ui", "tests", "bench", "data")
 ROLES = ("ingest", "retriever", "assistant")
-FRONT_ENDS = ("kb.cli", "ui")
+FRONT_ENDS = ("kb.cli", "ui", "kb.api", "kb.mcp", "kb.langchain")
 
 
 def floor(module: str) -> str:
