@@ -9,6 +9,7 @@ from kb.core.errors import IngestError
 from ingest.loaders.base import LoadOptions
 from kb.core.testing import formatgen
 from kb.core.testing.docgen import pdf_bytes
+from tests.conftest import SHARED_EVAL
 
 
 def _load(path, **options):
@@ -231,3 +232,42 @@ def test_html_drops_text_hidden_by_the_pages_own_css():
             b"<p id='gone'>HIDDEN_BY_ID</p><p style='visibility:hidden'>HIDDEN_INLINE</p></body></html>")
     text = loaders.load(html, "p.html").pages[0].text
     assert "Visible" in text and "HIDDEN" not in text
+
+
+SHARED_FILES = SHARED_EVAL / "files"
+needs_shared = pytest.mark.skipif(not SHARED_FILES.exists(), reason="needs ../shared/eval/files")
+
+
+@needs_shared
+def test_pdf_text_comes_from_pdfium_with_hyphenated_words_joined():
+    """pypdf split words hyphenated at a line end ("ef-\\nﬁcient"); pdfium joins them."""
+    rel = "layout/unst__multi-column-2p.pdf"
+    doc = loaders.load((SHARED_FILES / rel).read_bytes(), rel, LoadOptions(ocr=False))
+    text = doc.pages[0].text
+    assert "relies on efficient passage retrieval" in text
+    assert "\x02" not in text and "ﬁ" not in text  # no soft-hyphen marks, ligatures spelt out
+
+
+@needs_shared
+def test_pdf_page_pdfium_cannot_map_is_read_by_pypdf():
+    """pdfium wrote U+0003 for the minus signs of this table; pypdf's text of the page is used."""
+    rel = "table/unst__embedded-images-tables.pdf"
+    doc = loaders.load((SHARED_FILES / rel).read_bytes(), rel, LoadOptions(ocr=False))
+    text = doc.pages[0].text
+    assert "0.9393" in text and "\x03" not in text
+    assert "inhibitor concentration" in text
+
+
+def test_pdf_wrong_password_is_still_encrypted(tmp_path):
+    """pdfium refuses the file first; pypdf's path still names the failure `encrypted`."""
+    from pypdf import PdfReader, PdfWriter
+    import io
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes([["secret text on the page"]]))))
+    writer.encrypt("right-one")
+    out = io.BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+    assert _error(data, "s.pdf", passwords=("wrong",)).code == "encrypted"
+    doc = loaders.load(data, "s.pdf", LoadOptions(passwords=("wrong", "right-one")))
+    assert "secret text on the page" in doc.pages[0].text
