@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from ingest import loaders
@@ -108,7 +112,7 @@ def test_legacy_binary_office_file_named_docx_is_unsupported(tmp_path):
 
 
 def test_legacy_formats_fail_as_unsupported_with_advice():
-    for name in ("old.doc", "notes.rtf", "book.epub", "text.odt", "mail.msg"):
+    for name in ("old.ppt", "sheet.ods", "slides.odp", "mail.msg"):
         err = _error(b"something", name)
         assert err.code == "unsupported" and "save the file as" in err.message
 
@@ -271,3 +275,86 @@ def test_pdf_wrong_password_is_still_encrypted(tmp_path):
     assert _error(data, "s.pdf", passwords=("wrong",)).code == "encrypted"
     doc = loaders.load(data, "s.pdf", LoadOptions(passwords=("wrong", "right-one")))
     assert "secret text on the page" in doc.pages[0].text
+
+
+PANDOC_SOURCE = """---
+title: 员工手册 Handbook
+---
+
+# 年假 Annual leave
+
+年假十五天，按自然年计算。PROBE-pandoc-7731
+
+## Carry over
+
+Up to five days carry over.
+
+| Region | Budget |
+|--------|--------|
+| East   | 1200   |
+"""
+
+
+def _pandoc_file(tmp_path, ext: str):
+    from ingest.loaders.convert import pandoc_path
+
+    src = tmp_path / "src.md"
+    src.write_text(PANDOC_SOURCE, encoding="utf-8")
+    out = tmp_path / f"handbook{ext}"
+    subprocess.run([pandoc_path(), "-s", str(src), "-o", str(out)], check=True)
+    return out
+
+
+@pytest.mark.parametrize("ext", [".rtf", ".odt", ".epub"])
+def test_pandoc_formats_keep_text_sections_and_tables(tmp_path, ext):
+    doc = _load(_pandoc_file(tmp_path, ext))
+    (page,) = doc.pages
+    assert "年假十五天，按自然年计算。PROBE-pandoc-7731" in page.text
+    assert "Region | Budget" in page.text and "East | 1200" in page.text
+    sections = {title: offset for offset, title in page.sections}
+    assert page.text[sections["年假 Annual leave > Carry over"]:].startswith("Carry over")
+    assert page.text[sections["年假 Annual leave"]:].startswith("年假 Annual leave")
+
+
+def test_broken_pandoc_formats_are_corrupt():
+    assert _error(b"plain text, not rtf", "a.rtf").code == "corrupt"
+    assert _error(b"PK\x03\x04 truncated", "a.odt").code == "corrupt"
+    assert _error(b"{\\rtf1 {{{ \\bin999999999 ", "b.rtf").code in ("corrupt", "empty")
+
+
+def test_password_protected_odt_and_drm_epub_are_encrypted(tmp_path):
+    import io
+    import zipfile
+
+    def package(files: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            for name, data in files.items():
+                z.writestr(name, data)
+        return buf.getvalue()
+
+    odt = package({"mimetype": b"application/vnd.oasis.opendocument.text",
+                   "META-INF/manifest.xml": b'<manifest:manifest><manifest:file-entry '
+                   b'manifest:full-path="content.xml"><manifest:encryption-data/>'
+                   b'</manifest:file-entry></manifest:manifest>', "content.xml": b"\x93\x11"})
+    assert _error(odt, "locked.odt").code == "encrypted"
+    epub = package({"mimetype": b"application/epub+zip", "META-INF/encryption.xml":
+                    b'<encryption><EncryptedData><EncryptionMethod Algorithm='
+                    b'"http://www.w3.org/2001/04/xmlenc#aes128-cbc"/></EncryptedData></encryption>'})
+    assert _error(epub, "drm.epub").code == "encrypted"
+
+
+@needs_shared
+def test_legacy_doc_through_antiword():
+    rel = "legacy_format/unst__fake-doc-emphasized-text.doc"
+    doc = loaders.load((SHARED_FILES / rel).read_bytes(), rel)
+    assert doc.mime == "application/msword"
+    assert "Header Col 1 | Header Col 2" in doc.pages[0].text
+    assert "I am a bold italic bold-italic text." in doc.pages[0].text
+
+
+def test_not_a_doc_is_corrupt():
+    """antiword refuses what is not Word; an OLE file that is not Word is corrupt, not empty."""
+    assert _error(b"hello, plain text", "notes.doc").code == "corrupt"
+    old = formatgen.write_xls(Path(tempfile.mkdtemp()) / "old.xls", {"S": [["a", "b"]]})
+    assert _error(old.read_bytes(), "renamed.doc").code == "corrupt"
