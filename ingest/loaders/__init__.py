@@ -13,7 +13,6 @@ Loader = Callable[[bytes, str, LoadOptions], LoadedDoc]
 LEGACY = {
     ".ppt": "legacy PowerPoint 97-2003 (.ppt)", ".ods": "OpenDocument spreadsheet (.ods)",
     ".odp": "OpenDocument presentation (.odp)", ".pages": "Apple Pages", ".wps": "WPS",
-    ".msg": "Outlook .msg",
 }
 
 
@@ -24,6 +23,7 @@ def _registry() -> dict[str, Loader]:
     from ingest.loaders.image import load_image
     from ingest.loaders.mail import load_eml
     from ingest.loaders.markdown import load_markdown
+    from ingest.loaders.msg import load_msg
     from ingest.loaders.pandoc import load_pandoc
     from ingest.loaders.pdf import load_pdf
     from ingest.loaders.pptx import load_pptx
@@ -36,7 +36,7 @@ def _registry() -> dict[str, Loader]:
         ".csv": load_csv, ".tsv": load_csv,
         ".html": load_html, ".htm": load_html, ".xhtml": load_html,
         ".md": load_markdown, ".markdown": load_markdown, ".txt": load_text, ".text": load_text,
-        ".eml": load_eml, ".doc": load_doc,
+        ".eml": load_eml, ".msg": load_msg, ".doc": load_doc,
         ".rtf": load_pandoc, ".odt": load_pandoc, ".epub": load_pandoc,
         ".png": load_image, ".jpg": load_image, ".jpeg": load_image, ".tif": load_image,
         ".tiff": load_image, ".bmp": load_image, ".webp": load_image,

@@ -252,3 +252,36 @@ def test_formats_read_through_pandoc_are_ingested_with_sections(tmp_path):
         assert probe and probe[0].section == "差旅 Travel", ext
         assert any(c.section == "差旅 Travel > Receipts 报销" and "30 days" in c.text
                    for c in chunks), ext
+
+
+def test_outlook_msg_is_ingested_with_its_attachments(tmp_path):
+    """A .msg written like Outlook's goes through the real pipeline: its body is found, its
+    attached file and attached message become documents of their own under the mail's name."""
+    from ingest.manifest import SqliteManifest
+    from ingest.pipeline import Ingestor
+    from kb.core.config import Settings
+    from kb.core.sqlite import Database
+    from kb.core.testing import msggen
+    from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    inner = msggen.message_tree("转发 Forwarded", "内层邮件正文 PROBE-inner-3391", "王芳", "李雷",
+                                header=24)
+    msggen.write_msg(folder / "offer.msg", "录用通知 Offer", "请查收附件。PROBE-msg-8812",
+                     attachments=[("terms.txt", "试用期三个月。PROBE-att-2207".encode("utf-8"))],
+                     embedded=[inner])
+    settings = Settings(_env_file=None, home=tmp_path / "home", chunk_size=200, chunk_overlap=0)
+    index = InMemoryIndex()
+    db = Database(settings.db_path)
+    manifest = SqliteManifest(db)
+    report = Ingestor(settings, manifest, [index], index, BagOfWordsEmbeddings()).run([folder])
+    paths = {d.path: d.status for d in manifest.docs()}
+    db.close()
+    assert not report.failed
+    assert paths == {"offer.msg": "ok", "offer.msg#terms.txt": "ok",
+                     "offer.msg#转发 Forwarded.eml": "ok"}
+    text = {p: " ".join(c.text for c in index.chunks.values() if c.path == p) for p in paths}
+    assert "PROBE-msg-8812" in text["offer.msg"] and "Subject: 录用通知 Offer" in text["offer.msg"]
+    assert "PROBE-att-2207" in text["offer.msg#terms.txt"]
+    assert "PROBE-inner-3391" in text["offer.msg#转发 Forwarded.eml"]

@@ -112,7 +112,7 @@ def test_legacy_binary_office_file_named_docx_is_unsupported(tmp_path):
 
 
 def test_legacy_formats_fail_as_unsupported_with_advice():
-    for name in ("old.ppt", "sheet.ods", "slides.odp", "mail.msg"):
+    for name in ("old.ppt", "sheet.ods", "slides.odp", "notes.pages", "report.wps"):
         err = _error(b"something", name)
         assert err.code == "unsupported" and "save the file as" in err.message
 
@@ -358,3 +358,51 @@ def test_not_a_doc_is_corrupt():
     assert _error(b"hello, plain text", "notes.doc").code == "corrupt"
     old = formatgen.write_xls(Path(tempfile.mkdtemp()) / "old.xls", {"S": [["a", "b"]]})
     assert _error(old.read_bytes(), "renamed.doc").code == "corrupt"
+
+
+def test_msg_headers_body_attachments_and_attached_message(tmp_path):
+    from kb.core.testing import msggen
+
+    inner = msggen.message_tree("Re: 预算 budget", "The budget is approved. 预算已批准。",
+                                "王芳 <wang.fang@example.com>", "李雷", header=24,
+                                attachments=[("plan.txt", b"Q3 plan")])
+    path = msggen.write_msg(
+        tmp_path / "leave.msg", "年假申请 Leave request", "请批准我的年假。PROBE-msg-5521\n谢谢",
+        cc="Finance <fin@example.com>", filetime=133_000_000_000_000_000,
+        attachments=[("请假单.txt", "请假三天".encode("utf-8")), ("big.bin", b"x" * 9000),
+                     ("../../evil#name.txt", b"kept, renamed")],
+        embedded=[inner])
+    doc = _load(path)
+    assert doc.title == "年假申请 Leave request" and doc.mime == "application/vnd.ms-outlook"
+    (page,) = doc.pages
+    assert page.text.startswith("Subject: 年假申请 Leave request\nFrom: 李雷 <li.lei@example.com>\n"
+                                "To: HR <hr@example.com>\nCc: Finance <fin@example.com>\n"
+                                "Date: Sat, 18 Jun 2022 04:26:40 +0000\n\n")
+    assert "请批准我的年假。PROBE-msg-5521\n谢谢" in page.text
+    names = [a.name for a in doc.attachments]
+    assert names == ["请假单.txt", "big.bin", "evil_name.txt", "Re: 预算 budget.eml"]
+    assert doc.attachments[1].data == b"x" * 9000  # a stream past the mini-stream cutoff
+    mail = loaders.load(doc.attachments[3].data, "leave.msg#" + names[3])
+    assert "预算已批准。" in mail.pages[0].text and "From: 王芳 <wang.fang@example.com>" in \
+        mail.pages[0].text
+    assert [a.name for a in mail.attachments] == ["plan.txt"]
+
+
+def test_msg_with_only_an_html_body_drops_scripts(tmp_path):
+    from kb.core.testing import msggen
+
+    path = msggen.write_msg(tmp_path / "h.msg", "HTML only", "",
+                            html="<p>Visible 可见</p><script>SCRIPT_SENTINEL()</script>")
+    text = _load(path).pages[0].text
+    assert "Visible 可见" in text and "SCRIPT_SENTINEL" not in text
+
+
+def test_not_an_outlook_message_is_corrupt(tmp_path):
+    assert _error(b"From: a\n\nplain mail", "mail.msg").code == "corrupt"
+    old = formatgen.write_xls(tmp_path / "old.xls", {"S": [["a", "b"]]})
+    err = _error(old.read_bytes(), "renamed.msg")
+    assert err.code == "corrupt" and "MAPI" in err.message
+    from kb.core.testing import msggen
+
+    good = msggen.write_msg(tmp_path / "t.msg", "Truncated", "body " * 2000).read_bytes()
+    assert _error(good[:1536], "cut.msg").code == "corrupt"
