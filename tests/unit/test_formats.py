@@ -406,3 +406,51 @@ def test_not_an_outlook_message_is_corrupt(tmp_path):
 
     good = msggen.write_msg(tmp_path / "t.msg", "Truncated", "body " * 2000).read_bytes()
     assert _error(good[:1536], "cut.msg").code == "corrupt"
+
+
+def test_converter_past_its_time_is_a_timeout_and_a_missing_one_unsupported(monkeypatch):
+    from ingest.loaders import convert
+
+    monkeypatch.setattr(convert, "CONVERT_TIMEOUT_S", 0.3)
+    with pytest.raises(IngestError) as info:
+        convert.run_tool(["sleep", "5"], b"", "sleep")
+    assert info.value.code == "timeout"
+    with pytest.raises(IngestError) as info:
+        convert.run_tool(["/nonexistent/antiword"], b"", "antiword")
+    assert info.value.code == "unsupported"
+
+
+@pytest.mark.slow
+def test_converter_dies_with_the_parser_process_that_started_it(tmp_path):
+    """A parser process killed for its timeout must not leave pandoc/antiword running."""
+    import os
+    import signal
+    import sys
+    import time
+
+    marker = tmp_path / "pid"
+    script = ("import sys; from ingest.loaders.convert import run_tool; "
+              f"run_tool(['sh', '-c', 'echo $$ > {marker}; exec sleep 60'], b'', 'sleep')")
+    from tests.conftest import REPO
+
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 20
+    while not (marker.exists() and marker.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(marker.read_text())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat") as f:  # a zombie waiting for init counts as gone
+            if f.read().split(") ")[1].startswith("Z"):
+                break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the converter outlived the parser process")
