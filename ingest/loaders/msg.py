@@ -52,7 +52,7 @@ class _Message:
     def text(self, pid: int) -> str:
         raw = self._stream(f"__substg1.0_{pid:04X}{PT_UNICODE:04X}")
         if raw is not None:
-            return clean_text(raw.decode("utf-16-le", "replace")).rstrip("\x00")
+            return clean_text(raw.decode("utf-16-le", "replace"))
         raw = self._stream(f"__substg1.0_{pid:04X}{PT_STRING8:04X}")
         if raw is not None:
             try:

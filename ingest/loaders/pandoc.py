@@ -51,7 +51,7 @@ def load_pandoc(data: bytes, name: str, options: LoadOptions = LoadOptions()) ->
 
     reader, mime, kind = FORMATS[extension(name)]
     if reader == "rtf":
-        if not data.lstrip()[:5] == b"{\\rtf":
+        if data.lstrip()[:5] != b"{\\rtf":
             raise IngestError("corrupt", f"not a valid {kind} (no {{\\rtf header)")
     else:
         _check_package(data, extension(name), kind)
