@@ -454,3 +454,15 @@ def test_converter_dies_with_the_parser_process_that_started_it(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         pytest.fail("the converter outlived the parser process")
+
+
+def test_msg_with_8bit_strings_in_a_chinese_code_page(tmp_path):
+    """Older Outlook writes PT_STRING8 in the message's code page (936 for simplified Chinese)."""
+    from kb.core.testing import msggen
+
+    path = msggen.write_msg(tmp_path / "gbk.msg", "报销 Expenses", "发票须在三十日内提交。",
+                            sender="财务部", to="全体员工", codepage=936)
+    doc = _load(path)
+    assert doc.title == "报销 Expenses"
+    assert "From: 财务部\nTo: 全体员工" in doc.pages[0].text
+    assert "发票须在三十日内提交。" in doc.pages[0].text

@@ -139,17 +139,26 @@ def _props(header: int, fixed: list[tuple[int, int, bytes]] = ()) -> bytes:
 
 def message_tree(subject: str, body: str, sender: str, to: str, *, cc: str = "",
                  html: str = "", attachments: list[tuple[str, bytes]] = (),
-                 embedded: list[Tree] = (), filetime: int = 0, header: int = 32) -> Tree:
-    """The storages and streams of one message (top level: header 32; embedded: 24)."""
-    tree: Tree = dict([_unicode(0x001A, "IPM.Note"), _unicode(0x0037, subject),
-                       _unicode(0x0C1A, sender), _unicode(0x0E04, to)])
+                 embedded: list[Tree] = (), filetime: int = 0, header: int = 32,
+                 codepage: int = 0) -> Tree:
+    """The storages and streams of one message (top level: header 32; embedded: 24).
+    `codepage`: write the strings as 8-bit (PT_STRING8) in that code page, as old Outlook did."""
+    def string(pid: int, text: str) -> tuple[str, bytes]:
+        if codepage:
+            return f"__substg1.0_{pid:04X}001E", text.encode(f"cp{codepage}")
+        return _unicode(pid, text)
+
+    tree: Tree = dict([string(0x001A, "IPM.Note"), string(0x0037, subject),
+                       string(0x0C1A, sender), string(0x0E04, to)])
     if cc:
-        tree.update([_unicode(0x0E03, cc)])
+        tree.update([string(0x0E03, cc)])
     if body:
-        tree.update([_unicode(0x1000, body)])
+        tree.update([string(0x1000, body)])
     if html:
         tree["__substg1.0_10130102"] = html.encode("utf-8")
     fixed = [(0x0040, 0x0039, struct.pack("<Q", filetime))] if filetime else []
+    if codepage:
+        fixed.append((0x0003, 0x3FFD, struct.pack("<I", codepage)))
     tree["__properties_version1.0"] = _props(header, fixed)
     n = 0
     for name, data in attachments:
