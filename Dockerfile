@@ -23,7 +23,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     KB_HOME=/data
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-wqy-microhei tini \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei tini antiword \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 kb \
     && mkdir -p /data /corpus && chown kb:kb /data

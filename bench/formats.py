@@ -1,10 +1,13 @@
 """Per-format extraction throughput and peak memory, printed as a Markdown table.
 
-    python bench/formats.py [--quick]
+    python bench/formats.py [--quick] [--pdf-only]
 
-Loader time only (parse + OCR, in this process, engine already warm), best of `--repeat` runs;
-then the whole pipeline in a fresh process on the 619-page PDF and on the 20 MB text file for peak
-resident memory (bench/ingest_probe.py). Needs ../shared/eval (the ingestion fixtures).
+First the 619-page PDF: the loader (pypdfium2 text, pypdf for misread pages) against pypdf page by
+page (the loader's text layer until #16), same file, same run: pages/s of each, the ratio, page
+and character counts. Then loader time only (parse + OCR, in this process, engine already warm),
+best of `--repeat` runs, per format; then the whole pipeline in a fresh process on the 619-page
+PDF and on the 20 MB text file for peak resident memory (bench/ingest_probe.py). Needs
+../shared/eval (the ingestion fixtures).
 """
 
 from __future__ import annotations
@@ -36,6 +39,18 @@ def _cases(tmp: Path) -> list[tuple[str, str, bytes]]:
         f"Sheet{s}": [["Employee", "Dept", "Days"]] + [[f"P{i}", "Finance", i] for i in range(2000)]
         for s in range(3)})
     mail = formatgen.write_eml(tmp / "m.eml", "Offer", "Body text. " * 2000, [])
+    from ingest.loaders.convert import pandoc_path
+    from kb.core.testing import msggen
+
+    outlook = msggen.write_msg(tmp / "m.msg", "Offer 录用通知", "Body text. 正文。" * 2000,
+                               attachments=[("terms.txt", b"Probation: three months." * 100)])
+    source = tmp / "book.md"
+    source.write_text("\n\n".join(f"# Chapter {i}\n\n" + "年假十五天，按自然年计算。 Annual leave "
+                                  "is fifteen days. " * 40 for i in range(100)), encoding="utf-8")
+    converted = {}
+    for ext in (".rtf", ".odt", ".epub"):
+        converted[ext] = tmp / f"book{ext}"
+        subprocess.run([pandoc_path(), "-s", str(source), "-o", str(converted[ext])], check=True)
     scan = formatgen.scanned_pdf(tmp / "scan.pdf", [ZH_LINES, EN_LINES], font)
     big = tmp / "files" / "synthetic" / "large_20MB.txt"
     if not big.exists():
@@ -48,6 +63,7 @@ def _cases(tmp: Path) -> list[tuple[str, str, bytes]]:
         ("DOCX (872-page handbook)", "huge/unst__handbook-872p.docx"),
         ("XLSX (financial workbook)", "table/unst__2023-half-year-analyses-by-segment.xlsx"),
         ("HTML (SEC 10-K, 2.5 MB)", "financial/unst__example-10k.html"),
+        ("DOC (Word 97-2003, antiword + pandoc)", "legacy_format/unst__fake-doc-emphasized-text.doc"),
         ("TXT, GBK", "synthetic/labour_law_ch1_gbk.txt"),
     ]
     out = [(label, rel, (FILES / rel).read_bytes()) for label, rel in shared]
@@ -56,6 +72,9 @@ def _cases(tmp: Path) -> list[tuple[str, str, bytes]]:
         ("PPTX (50 slides, generated)", "deck.pptx", deck.read_bytes()),
         ("XLSX (3 x 2000 rows, generated)", "book.xlsx", book.read_bytes()),
         ("EML (generated)", "m.eml", mail.read_bytes()),
+        ("MSG (generated, olefile)", "m.msg", outlook.read_bytes()),
+        *[(f"{ext[1:].upper()} (100 chapters, pandoc)", f"book{ext}", path.read_bytes())
+          for ext, path in converted.items()],
         ("TXT, UTF-8 (20 MB)", "large_20MB.txt", big.read_bytes()),
     ]
     return out
@@ -69,17 +88,49 @@ def _probe(path: Path, needle: str = "") -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def pdf_against_pypdf(repeat: int) -> None:
+    """The PDF loader against pypdf page by page on the 619-page fixture, in this run."""
+    from ingest.loaders.base import LoadOptions
+    from ingest.loaders.pdf import _pypdf_texts, load_pdf
+
+    rel = "huge/unst__DA-619p.pdf"
+    data = (FILES / rel).read_bytes()
+    options = LoadOptions(ocr=False)
+    best = {"loader": float("inf"), "pypdf": float("inf")}
+    for _ in range(repeat):
+        started = time.perf_counter()
+        doc = load_pdf(data, rel, options)
+        best["loader"] = min(best["loader"], time.perf_counter() - started)
+        started = time.perf_counter()
+        texts, _, _ = _pypdf_texts(data, options)
+        best["pypdf"] = min(best["pypdf"], time.perf_counter() - started)
+    pages = len(doc.pages)
+    print(f"| 619-page PDF | pages | chars | best s | pages/s |\n|---|---:|---:|---:|---:|\n"
+          f"| loader (pypdfium2, pypdf for misread pages) | {pages} | {doc.chars} | "
+          f"{best['loader']:.2f} | {pages / best['loader']:.1f} |\n"
+          f"| pypdf page by page (before #16) | {len(texts)} | "
+          f"{sum(len(t or '') for t in texts)} | {best['pypdf']:.2f} | "
+          f"{len(texts) / best['pypdf']:.1f} |\n")
+    print(f"pages/s ratio loader / pypdf: {best['pypdf'] / best['loader']:.1f}x "
+          f"(same page count: {pages == len(texts)})\n", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="skip the pipeline memory runs")
+    ap.add_argument("--pdf-only", action="store_true", help="only the PDF loader against pypdf")
     args = ap.parse_args()
+
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores\n")
+    pdf_against_pypdf(args.repeat)
+    if args.pdf_only:
+        return
 
     from ingest import loaders
     from ingest.ocr import engine
 
     engine()  # OCR model load is a one-off per worker process; not part of per-page numbers
-    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores\n")
     print("| format | file | MB | pages | best s | pages/s | s/page | MB/s |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:

@@ -396,7 +396,7 @@ def serve(
         typer.echo(f"Retention: removed {removed} record(s) older than {s.retention_days} days.")
     page = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(page),
+        sys.executable, "-m", "ui.serve", "run", str(page),  # ui/serve.py warms up first
         "--server.port", str(s.serve_port), "--server.address", s.serve_address,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none", "--global.developmentMode", "false",
@@ -411,7 +411,9 @@ def serve(
             cmd += ["--secrets.files", str(write_streamlit_secrets(s))]
         except ValueError as exc:
             _fail(str(exc))
-    env = {**os.environ, "KB_SERVE_PORT": str(s.serve_port), "KB_SERVE_ADDRESS": s.serve_address}
+    env = {**os.environ, "KB_SERVE_PORT": str(s.serve_port), "KB_SERVE_ADDRESS": s.serve_address,
+           "PYTHONPATH": os.pathsep.join(  # `-m ui.serve` from any folder
+               [str(page.parent.parent), *filter(None, [os.environ.get("PYTHONPATH")])])}
     kb.close()
     # Streamlit takes this process's place: a signal to `kb serve` (a service manager's stop, a
     # test's terminate) reaches the server itself and leaves no orphan holding the port.

@@ -31,6 +31,11 @@ def app():
     return _shared_app()
 
 
+def warm_up() -> None:
+    """Build the shared service and load its models and indexes (ui/serve.py, at server start)."""
+    app().warm_up()
+
+
 def request_headers():
     """Every header of the request, each copy kept (kb.app.auth refuses duplicates)."""
     return st.context.headers or {}

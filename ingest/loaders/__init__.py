@@ -9,22 +9,22 @@ from ingest.loaders.base import Attachment, LoadedDoc, LoadOptions, Page
 
 Loader = Callable[[bytes, str, LoadOptions], LoadedDoc]
 
-# Formats we recognise but do not read: `unstructured` would need a spaCy model downloaded at
-# run time (.rtf/.odt/.epub) or LibreOffice (.doc/.ppt), so it cannot run offline (docs/FORMATS.md).
+# Formats we recognise but do not read: no offline reader does them justice (docs/FORMATS.md).
 LEGACY = {
-    ".doc": "legacy Word 97-2003 (.doc)", ".ppt": "legacy PowerPoint 97-2003 (.ppt)",
-    ".rtf": "RTF", ".odt": "OpenDocument text (.odt)", ".ods": "OpenDocument spreadsheet (.ods)",
-    ".odp": "OpenDocument presentation (.odp)", ".epub": "EPUB", ".msg": "Outlook .msg",
-    ".pages": "Apple Pages", ".wps": "WPS",
+    ".ppt": "legacy PowerPoint 97-2003 (.ppt)", ".ods": "OpenDocument spreadsheet (.ods)",
+    ".odp": "OpenDocument presentation (.odp)", ".pages": "Apple Pages", ".wps": "WPS",
 }
 
 
 def _registry() -> dict[str, Loader]:
+    from ingest.loaders.doc import load_doc
     from ingest.loaders.docx import load_docx
     from ingest.loaders.html import load_html
     from ingest.loaders.image import load_image
     from ingest.loaders.mail import load_eml
     from ingest.loaders.markdown import load_markdown
+    from ingest.loaders.msg import load_msg
+    from ingest.loaders.pandoc import load_pandoc
     from ingest.loaders.pdf import load_pdf
     from ingest.loaders.pptx import load_pptx
     from ingest.loaders.sheets import load_csv, load_xls, load_xlsx
@@ -36,7 +36,8 @@ def _registry() -> dict[str, Loader]:
         ".csv": load_csv, ".tsv": load_csv,
         ".html": load_html, ".htm": load_html, ".xhtml": load_html,
         ".md": load_markdown, ".markdown": load_markdown, ".txt": load_text, ".text": load_text,
-        ".eml": load_eml,
+        ".eml": load_eml, ".msg": load_msg, ".doc": load_doc,
+        ".rtf": load_pandoc, ".odt": load_pandoc, ".epub": load_pandoc,
         ".png": load_image, ".jpg": load_image, ".jpeg": load_image, ".tif": load_image,
         ".tiff": load_image, ".bmp": load_image, ".webp": load_image,
     }

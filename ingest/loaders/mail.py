@@ -14,7 +14,8 @@ HEADERS = ("subject", "from", "to", "cc", "date")
 _UNSAFE = re.compile(r"[\x00-\x1f/\\#]+")
 
 
-def _safe_name(name: str, used: set[str], fallback: str) -> str:
+def safe_name(name: str, used: set[str], fallback: str) -> str:
+    """An attachment's file name as its own document's name: no folders, no '#', unique."""
     name = _UNSAFE.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .") or fallback
     base, dot, ext = name.rpartition(".")
     candidate, n = name, 1
@@ -25,6 +26,12 @@ def _safe_name(name: str, used: set[str], fallback: str) -> str:
     return candidate
 
 
+def mail_text(headers: dict[str, str], body: str) -> str:
+    """The page of a mail: its headers as a short block, a blank line, the body."""
+    head = "\n".join(f"{h.capitalize()}: {headers[h]}" for h in HEADERS if h in headers)
+    return f"{head}\n\n{body.strip()}\n" if body.strip() else head + "\n"
+
+
 def _part_text(part) -> str:
     try:
         return part.get_content()
@@ -33,7 +40,7 @@ def _part_text(part) -> str:
         return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
 
 
-def _html_text(html: str) -> str:
+def html_text(html: str) -> str:
     from ingest.loaders.html import load_html
 
     return load_html(html.encode("utf-8"), "body.html").pages[0].text
@@ -62,11 +69,11 @@ def _attachments(msg, body) -> tuple[Attachment, ...]:
             inner = inner[0] if isinstance(inner, list) and inner else inner
             data = inner.as_bytes() if hasattr(inner, "as_bytes") else b""
             subject = str(inner.get("subject", "") or "") if hasattr(inner, "get") else ""
-            name = _safe_name(filename or (subject or "message") + ".eml", used, "message.eml")
+            name = safe_name(filename or (subject or "message") + ".eml", used, "message.eml")
         elif filename or part.get_content_disposition() == "attachment":
             data = part.get_payload(decode=True) or b""
             ext = mimetypes.guess_extension(ctype) or ".bin"
-            name = _safe_name(filename or f"attachment{ext}", used, f"attachment{ext}")
+            name = safe_name(filename or f"attachment{ext}", used, f"attachment{ext}")
         else:
             continue
         if data:
@@ -96,9 +103,8 @@ def load_eml(data: bytes, name: str, options: LoadOptions = LoadOptions()) -> Lo
     text = ""
     if body is not None:
         content = _part_text(body)
-        text = _html_text(content) if body.get_content_type() == "text/html" else clean_text(content)
-    head = "\n".join(f"{h.capitalize()}: {headers[h]}" for h in HEADERS if h in headers)
-    page_text = f"{head}\n\n{text.strip()}\n" if text.strip() else head + "\n"
+        text = html_text(content) if body.get_content_type() == "text/html" else clean_text(content)
+    page_text = mail_text(headers, text)
     attachments = _attachments(msg, body)
     return LoadedDoc(
         pages=(Page(None, page_text),), title=headers.get("subject") or stem_of(name),

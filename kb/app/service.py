@@ -91,8 +91,10 @@ class KnowledgeBase:
         return self.app.assistant().stream(question, principal, history)
 
     def warm_up(self, mode: str | None = None) -> None:
-        """Load the models and open the stores, so that the first question is not the slow one."""
+        """Load the models and open the stores, so that the first question is not the slow one
+        (the page does this as its server process starts: ui/serve.py)."""
         self.app.searcher().warm_up(mode)
+        self.app.assistant()  # built once: its refusal model and the keyword term weights
 
     def turns(self, principal: Principal, conversation_id: str) -> list[StoredTurn]:
         """A past conversation of `principal`, as they may see it now: each citation is checked

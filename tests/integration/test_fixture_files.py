@@ -22,7 +22,6 @@ pytestmark = [
 EXPECTED_ERRORS = {
     "encrypted/unst__password_protected.xlsx": "encrypted",  # no password is known for it
     "scanned/pypdf__imagemagick-CCITTFaxDecode.pdf": "ocr_failed",  # an 11x11-pixel image
-    "legacy_format/unst__fake-doc-emphasized-text.doc": "unsupported",
     "synthetic/empty_0_bytes.pdf": "empty",
     "synthetic/truncated_half_unst__multi-column-2p.pdf": "corrupt",
     "synthetic/random_bytes.docx": "corrupt",
@@ -61,6 +60,7 @@ PROBES = {
     "financial/unst__example-10k.html": "SECURITIES AND EXCHANGE COMMISSION",
     "financial/unst__chevron-page.pdf": "eastern mediterranean",
     "financial/unst__reliance.pdf": "inclusive ecosystem",
+    "legacy_format/unst__fake-doc-emphasized-text.doc": "I am a bold italic bold-italic text.",
 }
 
 
@@ -204,3 +204,84 @@ def test_large_file_over_the_limit_is_too_large(tmp_path, settings):
     report = Ingestor(small, SqliteManifest(db), [index], index, BagOfWordsEmbeddings()).run([big])
     db.close()
     assert [(f.code, "KB_MAX_FILE_MB" in f.error) for f in report.failed] == [("too_large", True)]
+
+
+GENERATED_SOURCE = """---
+title: 差旅制度 Travel policy
+---
+
+# 差旅 Travel
+
+出差住宿标准为每晚五百元。PROBE-{ext}-4410
+
+## Receipts 报销
+
+Receipts within 30 days.
+"""
+
+
+def test_formats_read_through_pandoc_are_ingested_with_sections(tmp_path):
+    """.rtf/.odt/.epub written by pandoc go through the real pipeline (parsers in child
+    processes): each one's probe is found and its chunks carry their heading path."""
+    from ingest.loaders.convert import pandoc_path
+    from ingest.manifest import SqliteManifest
+    from ingest.pipeline import Ingestor
+    from kb.core.config import Settings
+    from kb.core.sqlite import Database
+    from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    exts = (".rtf", ".odt", ".epub")
+    for ext in exts:
+        src = tmp_path / f"src{ext}.md"
+        src.write_text(GENERATED_SOURCE.format(ext=ext[1:]), encoding="utf-8")
+        subprocess.run([pandoc_path(), "-s", str(src), "-o", str(folder / f"travel{ext}")],
+                       check=True)
+    settings = Settings(_env_file=None, home=tmp_path / "home", chunk_size=120, chunk_overlap=0)
+    assert settings.isolate_loaders
+    index = InMemoryIndex()
+    db = Database(settings.db_path)
+    report = Ingestor(settings, SqliteManifest(db), [index], index, BagOfWordsEmbeddings()).run(
+        [folder])
+    db.close()
+    assert not report.failed and report.added == 3
+    for ext in exts:
+        chunks = [c for c in index.chunks.values() if c.path == f"travel{ext}"]
+        probe = [c for c in chunks if f"PROBE-{ext[1:]}-4410" in c.text]
+        assert probe and probe[0].section == "差旅 Travel", ext
+        assert any(c.section == "差旅 Travel > Receipts 报销" and "30 days" in c.text
+                   for c in chunks), ext
+
+
+def test_outlook_msg_is_ingested_with_its_attachments(tmp_path):
+    """A .msg written like Outlook's goes through the real pipeline: its body is found, its
+    attached file and attached message become documents of their own under the mail's name."""
+    from ingest.manifest import SqliteManifest
+    from ingest.pipeline import Ingestor
+    from kb.core.config import Settings
+    from kb.core.sqlite import Database
+    from kb.core.testing import msggen
+    from kb.core.testing.fakes import BagOfWordsEmbeddings, InMemoryIndex
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    inner = msggen.message_tree("转发 Forwarded", "内层邮件正文 PROBE-inner-3391", "王芳", "李雷",
+                                header=24)
+    msggen.write_msg(folder / "offer.msg", "录用通知 Offer", "请查收附件。PROBE-msg-8812",
+                     attachments=[("terms.txt", "试用期三个月。PROBE-att-2207".encode("utf-8"))],
+                     embedded=[inner])
+    settings = Settings(_env_file=None, home=tmp_path / "home", chunk_size=200, chunk_overlap=0)
+    index = InMemoryIndex()
+    db = Database(settings.db_path)
+    manifest = SqliteManifest(db)
+    report = Ingestor(settings, manifest, [index], index, BagOfWordsEmbeddings()).run([folder])
+    paths = {d.path: d.status for d in manifest.docs()}
+    db.close()
+    assert not report.failed
+    assert paths == {"offer.msg": "ok", "offer.msg#terms.txt": "ok",
+                     "offer.msg#转发 Forwarded.eml": "ok"}
+    text = {p: " ".join(c.text for c in index.chunks.values() if c.path == p) for p in paths}
+    assert "PROBE-msg-8812" in text["offer.msg"] and "Subject: 录用通知 Offer" in text["offer.msg"]
+    assert "PROBE-att-2207" in text["offer.msg#terms.txt"]
+    assert "PROBE-inner-3391" in text["offer.msg#转发 Forwarded.eml"]

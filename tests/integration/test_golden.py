@@ -31,10 +31,46 @@ SHARED_CASES = {
     "md_utf8_bom": "synthetic/reimbursement_utf8_bom.md",
     "txt_gbk": "synthetic/labour_law_ch1_gbk.txt",
     "txt_big5": "synthetic/leave_policy_big5.txt",
+    "doc_legacy": "legacy_format/unst__fake-doc-emphasized-text.doc",
 }
+PANDOC_CASES = {"rtf_handbook": ".rtf", "odt_handbook": ".odt", "epub_handbook": ".epub"}
+HANDBOOK = """---
+title: 员工手册 Handbook
+---
+
+# 年假 Annual leave
+
+年假十五天，按自然年计算。Managers approve leave in the HR portal.
+
+## 结转 Carry over
+
+Up to five days carry over to the next year. 未休年假最多结转五天。
+
+| Region | Budget |
+|--------|--------|
+| East   | 1200   |
+"""
 
 
 def _generated(name: str, tmp: Path) -> tuple[bytes, str]:
+    if name in PANDOC_CASES:
+        import subprocess
+
+        from ingest.loaders.convert import pandoc_path
+
+        src = tmp / "handbook.md"
+        src.write_text(HANDBOOK, encoding="utf-8")
+        out = tmp / f"handbook{PANDOC_CASES[name]}"
+        subprocess.run([pandoc_path(), "-s", str(src), "-o", str(out)], check=True)
+        return out.read_bytes(), out.name
+    if name == "msg_leave":
+        from kb.core.testing import msggen
+
+        path = msggen.write_msg(tmp / "leave.msg", "年假申请 Leave request",
+                                "请批准我的年假，共三天。\nI would like three days of leave.",
+                                filetime=133_000_000_000_000_000,
+                                attachments=[("form.txt", "请假单".encode("utf-8"))])
+        return path.read_bytes(), path.name
     if name == "pptx_deck":
         path = formatgen.write_pptx(tmp / "deck.pptx", [
             ("Annual leave 年假", ["15 days per year", "年假十五天，按自然年计算。"], "Approve in the HR portal."),
@@ -77,7 +113,7 @@ def test_shared_file_matches_its_golden(case):
     _check(case, _snapshot((FILES / rel).read_bytes(), rel))
 
 
-@pytest.mark.parametrize("case", ["pptx_deck", "eml_offer"])
+@pytest.mark.parametrize("case", ["pptx_deck", "eml_offer", "msg_leave", *PANDOC_CASES])
 def test_generated_file_matches_its_golden(case, tmp_path):
     data, name = _generated(case, tmp_path)
     _check(case, _snapshot(data, name))

@@ -106,14 +106,14 @@ def test_kb_ingest_json_lists_failures_with_codes(app, corpus):
     (corpus / "ok.md").write_text("# 请假\n\n年假十五天。\n", encoding="utf-8")
     (corpus / "empty.pdf").write_bytes(b"")
     (corpus / "broken.docx").write_bytes(os.urandom(2048))
-    (corpus / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0 legacy")
+    (corpus / "old.ppt").write_bytes(b"\xd0\xcf\x11\xe0 legacy")  # .doc is read since #16
     (corpus / "three.pdf").write_bytes(pdf_bytes([["a page of text"]] * 3))
     app.settings.max_pages = 2
     result = CliRunner().invoke(cli, ["ingest", str(corpus), "--json"], obj=KnowledgeBase(app))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     failed = {f["path"]: f["code"] for f in report["failed"]}
-    assert failed == {"empty.pdf": "empty", "broken.docx": "corrupt", "old.doc": "unsupported",
+    assert failed == {"empty.pdf": "empty", "broken.docx": "corrupt", "old.ppt": "unsupported",
                       "three.pdf": "too_large"}
     assert all(f["error"] for f in report["failed"]) and report["added"] == 1
 

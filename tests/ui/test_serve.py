@@ -80,3 +80,40 @@ def test_stopping_kb_serve_stops_the_page(tmp_path):
         proc.wait(timeout=30)
     with socket.socket() as s:  # nothing listens on the port any more
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_serve_runs_streamlit_through_the_warm_up_launcher(monkeypatch, tmp_path):
+    """`kb serve` used to exec Streamlit directly: models loaded on the first question."""
+    result, [(cmd, env)] = run_serve(monkeypatch, KB_HOME=str(tmp_path))
+    assert result.exit_code == 0
+    assert cmd[1:5] == ["-m", "ui.serve", "run", cmd[4]] and cmd[4].endswith("ui/app.py")
+    from tests.conftest import REPO
+
+    assert str(REPO) in env["PYTHONPATH"].split(os.pathsep)
+
+
+def test_the_page_uses_the_service_warmed_before_the_server_started(page_env):
+    """The service ui/serve.py warms is the one the page scripts get (built once, warm)."""
+    import ui.state
+    from tests.ui.conftest import page
+
+    app = page_env(real_assistant=True)
+    built, warmed = [], []
+    make = ui.state.make_app
+
+    def counting_make():
+        kb = make()
+        built.append(kb)
+        real = kb.warm_up
+        kb.warm_up = lambda mode=None: (warmed.append(mode), real(mode))
+        return kb
+
+    ui.state.make_app = counting_make
+    try:
+        ui.state.warm_up()  # what ui/serve.py does before Streamlit listens
+        at = page()
+        assert not at.exception
+        assert len(built) == 1 and warmed == [None]
+        assert {"searcher", "assistant"} <= set(app._cache)  # built by the warm-up
+    finally:
+        ui.state.make_app = make

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from ingest import loaders
@@ -9,6 +13,7 @@ from kb.core.errors import IngestError
 from ingest.loaders.base import LoadOptions
 from kb.core.testing import formatgen
 from kb.core.testing.docgen import pdf_bytes
+from tests.conftest import SHARED_EVAL
 
 
 def _load(path, **options):
@@ -107,7 +112,7 @@ def test_legacy_binary_office_file_named_docx_is_unsupported(tmp_path):
 
 
 def test_legacy_formats_fail_as_unsupported_with_advice():
-    for name in ("old.doc", "notes.rtf", "book.epub", "text.odt", "mail.msg"):
+    for name in ("old.ppt", "sheet.ods", "slides.odp", "notes.pages", "report.wps"):
         err = _error(b"something", name)
         assert err.code == "unsupported" and "save the file as" in err.message
 
@@ -231,3 +236,233 @@ def test_html_drops_text_hidden_by_the_pages_own_css():
             b"<p id='gone'>HIDDEN_BY_ID</p><p style='visibility:hidden'>HIDDEN_INLINE</p></body></html>")
     text = loaders.load(html, "p.html").pages[0].text
     assert "Visible" in text and "HIDDEN" not in text
+
+
+SHARED_FILES = SHARED_EVAL / "files"
+needs_shared = pytest.mark.skipif(not SHARED_FILES.exists(), reason="needs ../shared/eval/files")
+
+
+@needs_shared
+def test_pdf_text_comes_from_pdfium_with_hyphenated_words_joined():
+    """pypdf split words hyphenated at a line end ("ef-\\nﬁcient"); pdfium joins them."""
+    rel = "layout/unst__multi-column-2p.pdf"
+    doc = loaders.load((SHARED_FILES / rel).read_bytes(), rel, LoadOptions(ocr=False))
+    text = doc.pages[0].text
+    assert "relies on efficient passage retrieval" in text
+    assert "\x02" not in text and "ﬁ" not in text  # no soft-hyphen marks, ligatures spelt out
+
+
+@needs_shared
+def test_pdf_page_pdfium_cannot_map_is_read_by_pypdf():
+    """pdfium wrote U+0003 for the minus signs of this table; pypdf's text of the page is used."""
+    rel = "table/unst__embedded-images-tables.pdf"
+    doc = loaders.load((SHARED_FILES / rel).read_bytes(), rel, LoadOptions(ocr=False))
+    text = doc.pages[0].text
+    assert "0.9393" in text and "\x03" not in text
+    assert "inhibitor concentration" in text
+
+
+def test_pdf_wrong_password_is_still_encrypted(tmp_path):
+    """pdfium refuses the file first; pypdf's path still names the failure `encrypted`."""
+    from pypdf import PdfReader, PdfWriter
+    import io
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes([["secret text on the page"]]))))
+    writer.encrypt("right-one")
+    out = io.BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+    assert _error(data, "s.pdf", passwords=("wrong",)).code == "encrypted"
+    doc = loaders.load(data, "s.pdf", LoadOptions(passwords=("wrong", "right-one")))
+    assert "secret text on the page" in doc.pages[0].text
+
+
+PANDOC_SOURCE = """---
+title: 员工手册 Handbook
+---
+
+# 年假 Annual leave
+
+年假十五天，按自然年计算。PROBE-pandoc-7731
+
+## Carry over
+
+Up to five days carry over.
+
+| Region | Budget |
+|--------|--------|
+| East   | 1200   |
+"""
+
+
+def _pandoc_file(tmp_path, ext: str):
+    from ingest.loaders.convert import pandoc_path
+
+    src = tmp_path / "src.md"
+    src.write_text(PANDOC_SOURCE, encoding="utf-8")
+    out = tmp_path / f"handbook{ext}"
+    subprocess.run([pandoc_path(), "-s", str(src), "-o", str(out)], check=True)
+    return out
+
+
+@pytest.mark.parametrize("ext", [".rtf", ".odt", ".epub"])
+def test_pandoc_formats_keep_text_sections_and_tables(tmp_path, ext):
+    doc = _load(_pandoc_file(tmp_path, ext))
+    (page,) = doc.pages
+    assert "年假十五天，按自然年计算。PROBE-pandoc-7731" in page.text
+    assert "Region | Budget" in page.text and "East | 1200" in page.text
+    sections = {title: offset for offset, title in page.sections}
+    assert page.text[sections["年假 Annual leave > Carry over"]:].startswith("Carry over")
+    assert page.text[sections["年假 Annual leave"]:].startswith("年假 Annual leave")
+
+
+def test_broken_pandoc_formats_are_corrupt():
+    assert _error(b"plain text, not rtf", "a.rtf").code == "corrupt"
+    assert _error(b"PK\x03\x04 truncated", "a.odt").code == "corrupt"
+    assert _error(b"{\\rtf1 {{{ \\bin999999999 ", "b.rtf").code in ("corrupt", "empty")
+
+
+def test_password_protected_odt_and_drm_epub_are_encrypted(tmp_path):
+    import io
+    import zipfile
+
+    def package(files: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            for name, data in files.items():
+                z.writestr(name, data)
+        return buf.getvalue()
+
+    odt = package({"mimetype": b"application/vnd.oasis.opendocument.text",
+                   "META-INF/manifest.xml": b'<manifest:manifest><manifest:file-entry '
+                   b'manifest:full-path="content.xml"><manifest:encryption-data/>'
+                   b'</manifest:file-entry></manifest:manifest>', "content.xml": b"\x93\x11"})
+    assert _error(odt, "locked.odt").code == "encrypted"
+    epub = package({"mimetype": b"application/epub+zip", "META-INF/encryption.xml":
+                    b'<encryption><EncryptedData><EncryptionMethod Algorithm='
+                    b'"http://www.w3.org/2001/04/xmlenc#aes128-cbc"/></EncryptedData></encryption>'})
+    assert _error(epub, "drm.epub").code == "encrypted"
+
+
+@needs_shared
+def test_legacy_doc_through_antiword():
+    rel = "legacy_format/unst__fake-doc-emphasized-text.doc"
+    doc = loaders.load((SHARED_FILES / rel).read_bytes(), rel)
+    assert doc.mime == "application/msword"
+    assert "Header Col 1 | Header Col 2" in doc.pages[0].text
+    assert "I am a bold italic bold-italic text." in doc.pages[0].text
+
+
+def test_not_a_doc_is_corrupt():
+    """antiword refuses what is not Word; an OLE file that is not Word is corrupt, not empty."""
+    assert _error(b"hello, plain text", "notes.doc").code == "corrupt"
+    old = formatgen.write_xls(Path(tempfile.mkdtemp()) / "old.xls", {"S": [["a", "b"]]})
+    assert _error(old.read_bytes(), "renamed.doc").code == "corrupt"
+
+
+def test_msg_headers_body_attachments_and_attached_message(tmp_path):
+    from kb.core.testing import msggen
+
+    inner = msggen.message_tree("Re: 预算 budget", "The budget is approved. 预算已批准。",
+                                "王芳 <wang.fang@example.com>", "李雷", header=24,
+                                attachments=[("plan.txt", b"Q3 plan")])
+    path = msggen.write_msg(
+        tmp_path / "leave.msg", "年假申请 Leave request", "请批准我的年假。PROBE-msg-5521\n谢谢",
+        cc="Finance <fin@example.com>", filetime=133_000_000_000_000_000,
+        attachments=[("请假单.txt", "请假三天".encode("utf-8")), ("big.bin", b"x" * 9000),
+                     ("../../evil#name.txt", b"kept, renamed")],
+        embedded=[inner])
+    doc = _load(path)
+    assert doc.title == "年假申请 Leave request" and doc.mime == "application/vnd.ms-outlook"
+    (page,) = doc.pages
+    assert page.text.startswith("Subject: 年假申请 Leave request\nFrom: 李雷 <li.lei@example.com>\n"
+                                "To: HR <hr@example.com>\nCc: Finance <fin@example.com>\n"
+                                "Date: Sat, 18 Jun 2022 04:26:40 +0000\n\n")
+    assert "请批准我的年假。PROBE-msg-5521\n谢谢" in page.text
+    names = [a.name for a in doc.attachments]
+    assert names == ["请假单.txt", "big.bin", "evil_name.txt", "Re: 预算 budget.eml"]
+    assert doc.attachments[1].data == b"x" * 9000  # a stream past the mini-stream cutoff
+    mail = loaders.load(doc.attachments[3].data, "leave.msg#" + names[3])
+    assert "预算已批准。" in mail.pages[0].text and "From: 王芳 <wang.fang@example.com>" in \
+        mail.pages[0].text
+    assert [a.name for a in mail.attachments] == ["plan.txt"]
+
+
+def test_msg_with_only_an_html_body_drops_scripts(tmp_path):
+    from kb.core.testing import msggen
+
+    path = msggen.write_msg(tmp_path / "h.msg", "HTML only", "",
+                            html="<p>Visible 可见</p><script>SCRIPT_SENTINEL()</script>")
+    text = _load(path).pages[0].text
+    assert "Visible 可见" in text and "SCRIPT_SENTINEL" not in text
+
+
+def test_not_an_outlook_message_is_corrupt(tmp_path):
+    assert _error(b"From: a\n\nplain mail", "mail.msg").code == "corrupt"
+    old = formatgen.write_xls(tmp_path / "old.xls", {"S": [["a", "b"]]})
+    err = _error(old.read_bytes(), "renamed.msg")
+    assert err.code == "corrupt" and "MAPI" in err.message
+    from kb.core.testing import msggen
+
+    good = msggen.write_msg(tmp_path / "t.msg", "Truncated", "body " * 2000).read_bytes()
+    assert _error(good[:1536], "cut.msg").code == "corrupt"
+
+
+def test_converter_past_its_time_is_a_timeout_and_a_missing_one_unsupported(monkeypatch):
+    from ingest.loaders import convert
+
+    monkeypatch.setattr(convert, "CONVERT_TIMEOUT_S", 0.3)
+    with pytest.raises(IngestError) as info:
+        convert.run_tool(["sleep", "5"], b"", "sleep")
+    assert info.value.code == "timeout"
+    with pytest.raises(IngestError) as info:
+        convert.run_tool(["/nonexistent/antiword"], b"", "antiword")
+    assert info.value.code == "unsupported"
+
+
+@pytest.mark.slow
+def test_converter_dies_with_the_parser_process_that_started_it(tmp_path):
+    """A parser process killed for its timeout must not leave pandoc/antiword running."""
+    import os
+    import signal
+    import sys
+    import time
+
+    marker = tmp_path / "pid"
+    script = ("import sys; from ingest.loaders.convert import run_tool; "
+              f"run_tool(['sh', '-c', 'echo $$ > {marker}; exec sleep 60'], b'', 'sleep')")
+    from tests.conftest import REPO
+
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 20
+    while not (marker.exists() and marker.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(marker.read_text())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat") as f:  # a zombie waiting for init counts as gone
+            if f.read().split(") ")[1].startswith("Z"):
+                break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the converter outlived the parser process")
+
+
+def test_msg_with_8bit_strings_in_a_chinese_code_page(tmp_path):
+    """Older Outlook writes PT_STRING8 in the message's code page (936 for simplified Chinese)."""
+    from kb.core.testing import msggen
+
+    path = msggen.write_msg(tmp_path / "gbk.msg", "报销 Expenses", "发票须在三十日内提交。",
+                            sender="财务部", to="全体员工", codepage=936)
+    doc = _load(path)
+    assert doc.title == "报销 Expenses"
+    assert "From: 财务部\nTo: 全体员工" in doc.pages[0].text
+    assert "发票须在三十日内提交。" in doc.pages[0].text

@@ -56,7 +56,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> N
 
 
 @contextlib.contextmanager
-def serve(workdir: Path, **settings: str) -> Iterator[Server]:
+def serve(workdir: Path, plain_streamlit: bool = False, **settings: str) -> Iterator[Server]:
+    """`plain_streamlit`: start `streamlit run ui/app.py` itself, as `kb serve` did before it
+    warmed the models up (the baseline of bench/page.py)."""
     root = workdir / "samples"
     if not root.exists():
         shutil.copytree(REPO / "data" / "samples", root)
@@ -67,7 +69,11 @@ def serve(workdir: Path, **settings: str) -> Iterator[Server]:
                    capture_output=True)
     port = int(settings.get("serve_port") or free_port())
     log = open(workdir / "serve.log", "wb")
-    proc = subprocess.Popen([*kb, "serve", "--port", str(port), "--address", "127.0.0.1"],
+    cmd = ([sys.executable, "-m", "streamlit", "run", str(REPO / "ui" / "app.py"),
+            "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           if plain_streamlit else [*kb, "serve", "--port", str(port), "--address", "127.0.0.1"])
+    proc = subprocess.Popen(cmd,
                             env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
