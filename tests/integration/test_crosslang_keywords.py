@@ -111,3 +111,17 @@ def test_views_group_translations_as_one_term(lexicon):
 
 def views_of(query, lexicon):
     return {v.lang: v for v in query_views(query, lexicon)}
+
+
+def test_a_group_is_not_made_as_common_as_a_single_character(lexicon):
+    """jieba cuts 年假 into 年 + 假: in the group of 年休假 those would set its document
+    frequency (the most frequent member's) to that of 年."""
+    zh = views_of("年假有几天", lexicon)["zh"]
+    leave = next(g for g in zh.groups if "年休假" in g)
+    assert "年" not in leave and "假" not in leave
+
+
+def test_unknown_chinese_words_stay_out_of_the_english_view(lexicon):
+    en = views_of("TTS员工的年假最多能结转多少小时", lexicon)["en"]
+    assert frozenset({"tts"}) in en.groups  # a name passes through
+    assert not any(t == "结转" for g in en.groups for t in g)
