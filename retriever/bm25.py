@@ -175,16 +175,19 @@ def search(index: Scorable, query: str, k: int, tokens: Iterable[str],
     for view in views:
         groups = [(g, group_weight(g, n_docs, df)) for g in view.groups]
         groups = [(g, w) for g, w in groups if w > 0]
+        # what the view cannot say still counts in its ceiling: a view left with one common
+        # word ("name") must not score an English chunk as if it matched the whole question
+        unsaid = sum(idf(n_docs, df.get(t, 0)) for t in getattr(view, "missing", ()))
         present = sorted({t for g, _ in groups for t in g if df.get(t, 0)})
         rare = [t for t in present if df[t] <= index.common_cutoff * n_docs] or present
         if rare:
             found = index.candidates(rare, False, allowed, limit)
             pool.update((r["rowid"], r) for r in found)
-            scorers.append(groups)
+            scorers.append((groups, unsaid))
     rows = list(pool.values())
     scored = {rowid: score for score, rowid in score_pool(rows, wts, avgdl)} if wts else {}
-    for groups in scorers:
-        for score, rowid in score_groups(rows, groups, avgdl):
+    for groups, unsaid in scorers:
+        for score, rowid in score_groups(rows, groups, avgdl, unsaid):
             if view_weight * score > scored.get(rowid, 0.0):
                 scored[rowid] = view_weight * score
     top = sorted(((sc, rowid) for rowid, sc in scored.items()), key=lambda sr: -sr[0])[:k]
@@ -199,10 +202,11 @@ def group_weight(group: Iterable[str], n_docs: int, df: dict[str, int]) -> float
 
 
 def score_groups(pool: Sequence[Any], groups: Sequence[tuple[frozenset[str], float]],
-                 avgdl: float) -> list[tuple[float, int]]:
+                 avgdl: float, unsaid: float = 0.0) -> list[tuple[float, int]]:
     """score_pool for groups of tokens: a group's frequency in a chunk is the sum of its
-    members' (Pirkola's structured query)."""
-    ceiling = sum(w for _, w in groups) * (K1 + 1.0)
+    members' (Pirkola's structured query); `unsaid` (idf of the query terms the view lacks)
+    is added to the ceiling."""
+    ceiling = (sum(w for _, w in groups) + unsaid) * (K1 + 1.0)
     if ceiling <= 0:
         return []
     scored: list[tuple[float, int]] = []

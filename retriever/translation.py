@@ -26,6 +26,7 @@ class View:
 
     lang: str
     groups: tuple[frozenset[str], ...]
+    missing: tuple[str, ...] = ()  # query terms this view could not say: they still count
 
 
 def query_views(query: str, lexicon: Lexicon) -> list[View]:
@@ -34,11 +35,13 @@ def query_views(query: str, lexicon: Lexicon) -> list[View]:
     units = lexicon.terms_in(query)
     if not units:
         return []
-    covered: set[str] = set()
+    own_tokens: set[str] = set()  # tokens that stand in their unit's group
+    translated: set[str] = set()  # every token of a unit: replaced in the other language's view
     per_unit: list[dict[str, frozenset[str]]] = []
     for unit in units:
         own = frozenset(index_terms(unit))
-        covered |= own | set(query_terms(unit))
+        own_tokens |= own
+        translated |= own | set(query_terms(unit))
         alts: dict[str, set[str]] = {lang: set() for lang in LANGS}
         alts[lang_of(unit)] |= own
         for word in lexicon.equivalents(unit):
@@ -47,14 +50,26 @@ def query_views(query: str, lexicon: Lexicon) -> list[View]:
     views = []
     for lang in LANGS:
         groups = [alts[lang] for alts in per_unit if alts[lang]]
-        # a word the lexicon does not know stays, unless it is Chinese in the English view
-        # (an English passage does not hold it; it would only match Chinese ones again)
-        groups += [frozenset([t]) for t in terms
-                   if t not in covered and not (lang == "en" and is_cjk(t))]
+        for t in terms:
+            if _script(t) == lang:  # the view's own language: every word asked stays
+                keep = t not in own_tokens
+            elif _script(t) == "":  # numbers belong to both
+                keep = True
+            else:  # the other language: a word the lexicon does not know (a name) stays, but
+                # never a Chinese one in the English view (an English passage does not hold it)
+                keep = t not in translated and lang == "zh"
+            if keep:
+                groups.append(frozenset([t]))
         groups = list(dict.fromkeys(g for g in groups if g))
-        if groups and set().union(*groups) != set(terms):
-            views.append(View(lang, tuple(groups)))
+        said = set().union(*groups) if groups else set()
+        if groups and said != set(terms):
+            missing = tuple(t for t in terms if t not in said and t not in translated)
+            views.append(View(lang, tuple(groups), missing))
     return views
+
+
+def _script(token: str) -> str:
+    return "zh" if is_cjk(token) else "" if token.isdigit() else "en"
 
 
 def _without_common_characters(group: set[str]) -> frozenset[str]:

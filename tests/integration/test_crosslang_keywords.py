@@ -125,3 +125,26 @@ def test_unknown_chinese_words_stay_out_of_the_english_view(lexicon):
     en = views_of("TTS员工的年假最多能结转多少小时", lexicon)["en"]
     assert frozenset({"tts"}) in en.groups  # a name passes through
     assert not any(t == "结转" for g in en.groups for t in g)
+
+
+def test_a_view_that_says_little_does_not_outrank_the_words_asked(settings, fake_embedder,
+                                                                  corpus, lexicon):
+    """Before: the English view of "午鱼的别名叫什么？" was only {call, name}, scored as if it
+    were the whole question, so an English page about changing your name scored near the fish."""
+    (corpus / "fish_zh.md").write_text("# 四指马鲅\n\n四指马鲅，又名午鱼，是一种海水鱼。\n",
+                                       encoding="utf-8")
+    (corpus / "names_en.md").write_text(
+        "# Changing your name\n\nTo change your name, call HR and give your new name.\n",
+        encoding="utf-8")
+    (corpus / "other_zh.md").write_text("# 海水鱼\n\n海水鱼的种类很多。\n", encoding="utf-8")
+    app = build(settings, embedder_override=fake_embedder, lexicon_override=lexicon)
+    app.ingestor().run([str(corpus)])
+    try:
+        got = app.searcher().search("午鱼的别名叫什么？", ANYONE, mode="keyword")
+        scores = {h.chunk.path: h.score for h in got}
+        assert _paths(got)[0] == "fish_zh.md"
+        assert scores["names_en.md"] < 0.5 * scores["fish_zh.md"]
+        en = views_of("午鱼的别名叫什么？", lexicon)["en"]
+        assert en.missing  # the fish's name is not in the dictionary: it still counts
+    finally:
+        app.close()
