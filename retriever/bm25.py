@@ -140,8 +140,8 @@ class Scorable(Protocol):
         the visible idf), never the engine's statistics over every row."""
 
 
-def search(index: Scorable, query: str, k: int,
-           tokens: Iterable[str]) -> list[tuple[Chunk, float]]:
+def search(index: Scorable, query: str, k: int, tokens: Iterable[str],
+           views: Sequence[Any] = (), view_weight: float = 0.5) -> list[tuple[Chunk, float]]:
     """Chunks readable with `tokens`, best first, scored by BM25 over readable chunks only,
     divided by the best score the query could reach (sum of idf * (k1 + 1)): in [0, 1).
 
@@ -149,25 +149,80 @@ def search(index: Scorable, query: str, k: int,
     frequency at most `common_cutoff` of them); common terms add to the score of those
     candidates but do not make candidates (Elasticsearch's "common terms" rule: matching
     every chunk that says "year" or 年 costs time and finds nothing useful). A query made
-    only of common terms needs all of them, or any of them if that finds fewer than k."""
+    only of common terms needs all of them, or any of them if that finds fewer than k.
+
+    `views` are the query translated (retriever/translation.py: groups of tokens, each scored
+    as one term): a chunk's score is the best of its score for the query as asked and
+    `view_weight` times its score for each view, so a translation never outweighs the words
+    the asker used. A view's candidates need one of its rare tokens (any, when none is rare)."""
     allowed = sorted(set(tokens))
     terms = query_terms(query)
     if not terms or not allowed or k <= 0:
         return []
-    n_docs, avgdl, df = index.visible_stats(terms, allowed)
+    every_token = list(dict.fromkeys([*terms, *(t for v in views for g in v.groups for t in g)]))
+    n_docs, avgdl, df = index.visible_stats(every_token, allowed)
     wts = weights(terms, n_docs, df)
-    if not wts:
-        return []
     limit = max(k, index.pool)
-    rare = [t for t in wts if df[t] <= index.common_cutoff * n_docs]
-    if rare:
-        pool = index.candidates(rare, False, allowed, limit, wts)
-    else:
-        pool = index.candidates(list(wts), True, allowed, limit, wts)
-        if len(pool) < k:
-            pool = index.candidates(list(wts), False, allowed, limit, wts)
-    top = sorted(score_pool(pool, wts, avgdl), key=lambda sr: -sr[0])[:k]
+    pool: dict[int, Any] = {}
+    if wts:
+        rare = [t for t in wts if df[t] <= index.common_cutoff * n_docs]
+        if rare:
+            found = index.candidates(rare, False, allowed, limit, wts)
+        else:
+            found = index.candidates(list(wts), True, allowed, limit, wts)
+            if len(found) < k:
+                found = index.candidates(list(wts), False, allowed, limit, wts)
+        pool.update((r["rowid"], r) for r in found)
+    scorers = []
+    for view in views:
+        groups = [(g, group_weight(g, n_docs, df)) for g in view.groups]
+        groups = [(g, w) for g, w in groups if w > 0]
+        # what the view cannot say still counts in its ceiling: a view left with one common
+        # word ("name") must not score an English chunk as if it matched the whole question
+        unsaid = sum(idf(n_docs, df.get(t, 0)) for t in view.missing)
+        present = sorted({t for g, _ in groups for t in g if df.get(t, 0)})
+        rare = [t for t in present if df[t] <= index.common_cutoff * n_docs] or present
+        if rare:
+            found = index.candidates(rare, False, allowed, limit,
+                                     {t: idf(n_docs, df[t]) for t in present})
+            pool.update((r["rowid"], r) for r in found)
+            scorers.append((groups, unsaid))
+    rows = list(pool.values())
+    scored = {rowid: score for score, rowid in score_pool(rows, wts, avgdl)} if wts else {}
+    for groups, unsaid in scorers:
+        for score, rowid in score_groups(rows, groups, avgdl, unsaid):
+            if view_weight * score > scored.get(rowid, 0.0):
+                scored[rowid] = view_weight * score
+    top = sorted(((sc, rowid) for rowid, sc in scored.items()), key=lambda sr: -sr[0])[:k]
     return read_scored(index.db, top)
+
+
+def group_weight(group: Iterable[str], n_docs: int, df: dict[str, int]) -> float:
+    """idf of a group of equivalent tokens: that of its most frequent member (0 when no
+    readable chunk has any)."""
+    most = max((df.get(t, 0) for t in group), default=0)
+    return idf(n_docs, most) if most else 0.0
+
+
+def score_groups(pool: Sequence[Any], groups: Sequence[tuple[frozenset[str], float]],
+                 avgdl: float, unsaid: float = 0.0) -> list[tuple[float, int]]:
+    """score_pool for groups of tokens: a group's frequency in a chunk is the sum of its
+    members' (Pirkola's structured query); `unsaid` (idf of the query terms the view lacks)
+    is added to the ceiling."""
+    ceiling = (sum(w for _, w in groups) + unsaid) * (K1 + 1.0)
+    if ceiling <= 0:
+        return []
+    scored: list[tuple[float, int]] = []
+    for r in pool:
+        toks = r["tokens"].split()
+        norm = K1 * (1.0 - B + B * r["n_tokens"] / avgdl)
+        score = 0.0
+        for group, w in groups:
+            tf = sum(1 for t in toks if t in group)
+            if tf:
+                score += w * tf * (K1 + 1.0) / (tf + norm)
+        scored.append((score / ceiling, r["rowid"]))
+    return scored
 
 
 def score_pool(pool: Sequence[Any], wts: dict[str, float],

@@ -12,6 +12,7 @@ from retriever.filters import assert_readable, visible
 from retriever.fusion import fuse, minmax
 from retriever.grouping import limit_per_doc
 from retriever.rerank import Reranker, rerank
+from retriever.translation import query_views
 from kb.core.text import query_scripts
 
 MODES = ("hybrid", "dense", "keyword")
@@ -22,9 +23,10 @@ class HybridSearcher:
     carries its own timings and dense path."""
 
     def __init__(self, vectors, keywords, manifest, embedder, settings: Settings,
-                 reranker: Reranker | None = None, centering=None) -> None:
+                 reranker: Reranker | None = None, centering=None, lexicon=None) -> None:
         self.vectors = vectors
         self.centering = centering  # retriever.centering.QueryCentering, or None
+        self.lexicon = lexicon  # kb.core.lexicon.Lexicon for keyword query translation, or None
         self.keywords = keywords
         self.manifest = manifest
         self.embedder = embedder
@@ -67,7 +69,9 @@ class HybridSearcher:
             timings["dense_ms"] = _ms(t)
         if mode in ("hybrid", "keyword"):
             t = time.perf_counter()
-            keyword = self.keywords.search(query, n, tokens)
+            views = query_views(query, self.lexicon) if self.lexicon is not None else ()
+            keyword = self.keywords.search(query, n, tokens, views,
+                                           s.keyword_translation_weight)
             timings["keyword_ms"] = _ms(t)
 
         t = time.perf_counter()
@@ -114,8 +118,9 @@ def _dense_only_across_languages(fused, dense, keyword, query: str, s: Settings)
     the keyword index could see: dense_weight * d + keyword_weight * d * best_keyword. It can
     therefore never outrank a same-language chunk that is at least as close in the dense list
     and the best keyword match (an earlier rule, (dense_weight + keyword_weight) * d, let a
-    near-tie in dense beat the exact same-language passage in mixed corpora). A query with no
-    words at all (only numbers) changes nothing."""
+    near-tie in dense beat the exact same-language passage in mixed corpora). A chunk whose
+    keyword score from the translated query (retriever/translation.py) fuses higher keeps that.
+    A query with no words at all (only numbers) changes nothing."""
     scripts = query_scripts(query)
     if not scripts:
         return fused
@@ -129,7 +134,8 @@ def _dense_only_across_languages(fused, dense, keyword, query: str, s: Settings)
         script = "cjk" if c.lang == "zh" else "latin" if c.lang == "en" else None
         if script is not None and script not in scripts:
             d = dense_scaled[c.chunk_id]
-            out[c.chunk_id] = s.dense_weight * d + s.keyword_weight * d * best_keyword
+            credit = s.dense_weight * d + s.keyword_weight * d * best_keyword
+            out[c.chunk_id] = max(credit, fused.get(c.chunk_id, 0.0))
     return out
 
 

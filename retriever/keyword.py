@@ -233,10 +233,12 @@ class FtsKeywordIndex:
         n_docs, _, df = self.visible_stats(terms, tokens)
         return bm25.term_weights(terms, n_docs, df)
 
-    def search(self, query: str, k: int, tokens: Iterable[str]) -> list[tuple[Chunk, float]]:
-        """BM25 over the readable chunks, best first, in [0, 1) (see bm25.search)."""
+    def search(self, query: str, k: int, tokens: Iterable[str], views: Sequence = (),
+               view_weight: float = 0.5) -> list[tuple[Chunk, float]]:
+        """BM25 over the readable chunks, best first, in [0, 1); `views` are the query
+        translated (retriever/translation.py), scored at `view_weight` (see bm25.search)."""
         self._init()
-        return bm25.search(self, query, k, tokens)
+        return bm25.search(self, query, k, tokens, views, view_weight)
 
     def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
                    limit: int, weights: dict[str, float] | None = None) -> list:

@@ -130,6 +130,7 @@ class App:
     reranker_override: Any = None  # a retriever.rerank.Reranker, for tests
     assistant_override: Any = None  # an object with ask()/stream(), for tests
     chat_model_override: Any = None  # a LangChain BaseChatModel (fakes in tests)
+    lexicon_override: Any = None  # a kb.core.lexicon.Lexicon loaded once for many tests
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def _once(self, key: str, make: Callable[[], Any]) -> Any:
@@ -238,7 +239,17 @@ class App:
             self.vector_index, self.keyword_index, self.manifest, self.embedder, self.settings,
             reranker=self.reranker_override or make_reranker(self.settings),
             centering=self.centering,
+            lexicon=self.lexicon if self.settings.keyword_translation else None,
         ))
+
+    @property
+    def lexicon(self):
+        """Synonyms and CC-CEDICT translations (kb/core/lexicon.py); loads on first lookup."""
+        from kb.core.lexicon import Lexicon
+
+        extra = self.settings.synonyms_file.strip()
+        return self._once("lexicon", lambda: self.lexicon_override
+                          or Lexicon(Path(extra) if extra else None))
 
     @property
     def documents(self):

@@ -70,6 +70,18 @@ class Settings(BaseSettings):
         True, description="In convex fusion, score chunks in a language the query has no words "
         "of on dense evidence alone (the keyword index cannot match them).",
     )
+    keyword_translation: bool = Field(
+        True, description="Also search the keyword index with the query's terms translated "
+        "(CC-CEDICT) and their synonyms, weighted below the words asked (see docs/RETRIEVAL.md).",
+    )
+    keyword_translation_weight: float = Field(
+        0.5, ge=0, le=1.0, description="A chunk's keyword score from the translated query counts "
+        "this share of its score from the query as asked.",
+    )
+    synonyms_file: str = Field(
+        "", description="YAML file of extra synonym groups (a list of lists of words or phrases, "
+        "either language) added to the built-in ones ('' = built-in only).",
+    )
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
     keyword_weight: float = Field(

@@ -50,8 +50,11 @@ class VectorIndex(ChunkIndex, Protocol):
         """Nearest chunks readable with any of `tokens`, and the path the index took."""
 
 class KeywordIndex(ChunkIndex, Protocol):
-    def search(self, query: str, k: int, tokens: Iterable[str]) -> list[tuple[Chunk, float]]:
-        """BM25-ranked current chunks readable with any of `tokens` (higher is better)."""
+    def search(self, query: str, k: int, tokens: Iterable[str], views: Sequence = (),
+               view_weight: float = 0.5) -> list[tuple[Chunk, float]]:
+        """BM25-ranked current chunks readable with any of `tokens` (higher is better).
+        `views` (objects with `groups`: tuples of frozensets of index tokens) are the query
+        translated; a chunk's score from them counts `view_weight` of the query's own."""
 
     def visible_stats(self, terms: Sequence[str],
                       tokens: Iterable[str]) -> tuple[int, float, dict[str, int]]:

@@ -39,9 +39,9 @@ def test_two_people_searching_at_once_each_get_their_own_timings(kb):
     inner = keywords.search
     both_inside = threading.Barrier(2, timeout=30)
 
-    def search_together(query, k, tokens):  # both searches are inside the index at once
+    def search_together(query, k, tokens, *views):  # both searches are inside the index at once
         both_inside.wait()
-        return inner(query, k, tokens)
+        return inner(query, k, tokens, *views)
 
     keywords.search = search_together
     results: dict[str, object] = {}

@@ -77,12 +77,15 @@ class InMemoryIndex:
         return Neighbours(tuple(sorted(scored, key=lambda cs: (-cs[1], cs[0].chunk_id))[:k]),
                           "where")
 
-    def search(self, query: str, k: int, tokens: Iterable[str]):
+    def search(self, query: str, k: int, tokens: Iterable[str], views=(), view_weight=0.5):
+        """Shared tokens count; a view's group counts once when any of its tokens is shared."""
         allowed = set(tokens)
         q = set(tokenize(query))
         scored = []
         for c in self.chunks.values():
-            overlap = len(q & set(tokenize(c.text)))
+            words = set(tokenize(c.text))
+            overlap = max([float(len(q & words)),
+                           *(view_weight * sum(1 for g in v.groups if g & words) for v in views)])
             if overlap and c.acl & allowed:
-                scored.append((c, float(overlap)))
+                scored.append((c, overlap))
         return sorted(scored, key=lambda cs: (-cs[1], cs[0].chunk_id))[:k]
