@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from assistant.passages import Passage, Sentence
 
 FEATURES = ("keyword", "dense", "agreement", "sentence_coverage", "passage_coverage")
-UNKNOWN_TERM_WEIGHT = 1.0  # a term no readable chunk contains still counts when it is missing
+UNKNOWN_TERM_WEIGHT = 1.0  # each term's weight when no statistics are given at all
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,10 @@ class Evidence:
                  passages: Sequence[Passage], lang: str = "") -> None:
         self.lang = lang  # the question's, 'zh' or 'en' ('' = unknown)
         self.terms = list(terms)
-        self.weights = {t: float(weights.get(t, UNKNOWN_TERM_WEIGHT)) or UNKNOWN_TERM_WEIGHT
-                        for t in self.terms}
+        # a term the statistics do not know weighs as the rarest one they know (KeywordIndex.
+        # term_weights already gives a term no readable chunk holds the idf of df 0)
+        rarest = max((float(w) for w in weights.values()), default=UNKNOWN_TERM_WEIGHT)
+        self.weights = {t: float(weights.get(t, rarest)) or rarest for t in self.terms}
         self.total = sum(self.weights.values())
         self.passages = list(passages)
 
@@ -39,6 +41,10 @@ class Evidence:
         if not self.total:
             return 0.0
         return sum(w for t, w in self.weights.items() if t in terms) / self.total
+
+    def covered(self, terms: frozenset[str]) -> set[str]:
+        """The key terms (of positive weight) found in `terms`."""
+        return {t for t, w in self.weights.items() if w > 0 and t in terms}
 
     def sentences(self, rank_penalty: float = 0.03, passage_weight: float = 0.25) -> list[Scored]:
         """Every quotable sentence of the passages, best first: the coverage of the key terms by

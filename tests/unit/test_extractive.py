@@ -26,13 +26,16 @@ def test_quotes_the_sentence_that_covers_the_question_with_its_passage_number():
     assert len(lines) == 2  # nothing from the leave policy
 
 
-def test_neighbours_of_the_best_sentence_come_in_reading_order():
-    text, _ = answer("annual leave full-time employees calendar year", [passage(1, LEAVE)],
-                     context=1)
-    quotes = [ln.split('" [')[0].strip('"') for ln in text.splitlines()[1:]]
-    assert quotes == ["This policy applies to all employees.",
-                      "Full-time employees receive 15 days of paid annual leave per calendar year.",
-                      "After five years of service the allowance rises to 20 days."]
+def test_a_neighbour_is_quoted_only_when_it_holds_what_was_asked():
+    """Neighbours were quoted whatever they said: only the one holding the asked-for time is."""
+    text = ("The probation review is held by your manager. It takes place at the end of the "
+            "second month. Parking is free for all staff.")
+    out, _ = answer("When is the probation review held?", [passage(1, text)], context=1)
+    quotes = [ln.split('" [')[0].strip('"') for ln in out.splitlines()[1:]]
+    assert quotes == ["The probation review is held by your manager.",
+                      "It takes place at the end of the second month."]
+    plain, _ = answer("Who holds the probation review?", [passage(1, text)], context=1)
+    assert plain.splitlines()[1:] == ['"The probation review is held by your manager." [1]']
 
 
 def test_every_quote_verifies_with_its_exact_span():
@@ -122,7 +125,7 @@ def test_a_how_many_question_prefers_the_sentence_with_a_number():
     q = "How many days does paid sick leave for employees last?"
     out, _ = answer(q, [p], context=0, max_quotes=1)
     assert out.splitlines()[1:] == ['"Sick leave lasts up to 10 days a year." [1]']
-    without, _ = answer(q, [p], context=0, max_quotes=1, number_bonus=0.0)
+    without, _ = answer(q, [p], context=0, max_quotes=1, kind_bonus=0.0)
     assert "10 days" not in without  # a tie, broken by reading order without the bonus
 
 
