@@ -8,7 +8,7 @@ terms found in a text."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.passages import Passage, Sentence
@@ -27,9 +27,13 @@ class Scored:
 
 class Evidence:
     def __init__(self, terms: Sequence[str], weights: Mapping[str, float],
-                 passages: Sequence[Passage], lang: str = "") -> None:
+                 passages: Sequence[Passage], lang: str = "",
+                 equivalents: Mapping[str, Iterable[str]] | None = None) -> None:
         self.lang = lang  # the question's, 'zh' or 'en' ('' = unknown)
         self.terms = list(terms)
+        # terms that stand for a key term in a text (synonyms, translations: 票据 -> 发票,
+        # 酒店 -> hotel), as content terms; a text holding one covers the key term
+        self.equivalents = {t: frozenset(v) for t, v in (equivalents or {}).items() if v}
         # a term the statistics do not know weighs as the rarest one they know (KeywordIndex.
         # term_weights already gives a term no readable chunk holds the idf of df 0)
         rarest = max((float(w) for w in weights.values()), default=UNKNOWN_TERM_WEIGHT)
@@ -40,11 +44,14 @@ class Evidence:
     def coverage(self, terms: frozenset[str]) -> float:
         if not self.total:
             return 0.0
-        return sum(w for t, w in self.weights.items() if t in terms) / self.total
+        return sum(w for t, w in self.weights.items() if self._holds(t, terms)) / self.total
 
     def covered(self, terms: frozenset[str]) -> set[str]:
-        """The key terms (of positive weight) found in `terms`."""
-        return {t for t, w in self.weights.items() if w > 0 and t in terms}
+        """The key terms (of positive weight) found in `terms`, themselves or an equivalent."""
+        return {t for t, w in self.weights.items() if w > 0 and self._holds(t, terms)}
+
+    def _holds(self, term: str, terms: frozenset[str]) -> bool:
+        return term in terms or bool(self.equivalents.get(term, frozenset()) & terms)
 
     def sentences(self, rank_penalty: float = 0.03, passage_weight: float = 0.25) -> list[Scored]:
         """Every quotable sentence of the passages, best first: the coverage of the key terms by
@@ -68,6 +75,8 @@ class Evidence:
         says nothing (retriever/hybrid.py ranks such passages on dense evidence alone)."""
         if not self.passages or not self.lang:
             return False
+        if self.equivalents and self.coverage(self.passages[0].terms) > 0:
+            return False  # equivalents in its language match it: coverage speaks again
         return self.passages[0].chunk.lang in ("zh", "en") and \
             self.passages[0].chunk.lang != self.lang
 
@@ -77,7 +86,7 @@ class Evidence:
         own language reads when the best passage is in the other one."""
         keep = [p for p in self.passages if p.chunk.lang not in ("zh", "en") or
                 p.chunk.lang == self.lang]
-        return Evidence(self.terms, self.weights, keep, self.lang)
+        return Evidence(self.terms, self.weights, keep, self.lang, self.equivalents)
 
     def features(self) -> dict[str, float]:
         """The candidate features of the refusal decision (FEATURES), each in [0, 1]."""

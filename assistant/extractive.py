@@ -1,6 +1,7 @@
-"""The default answerer: quotes the sentences of the passages that answer the question, in
-reading order, each with [n] (its passage), under one framing sentence in the question's
-language. It writes nothing that is not a quote, and needs no model."""
+"""The default answerer: quotes the sentences of the passages that answer the question, the
+one that answers first and the others in reading order, each with [n] (its passage), under one
+framing sentence in the question's language. It writes nothing that is not a quote, and needs
+no model."""
 
 from __future__ import annotations
 
@@ -81,12 +82,17 @@ class ExtractiveAnswerer:
             if s.score >= ratio * best.score:
                 chosen.append(s)
                 covered |= new
+        extra = None
         if kind and not any(holds(kind, c.sentence.text) for c in chosen):
             extra = self._neighbour_holding(best, kind)
             if extra is None:
                 return []  # nothing quoted says what was asked: not an answer
             chosen.append(extra)
-        return sorted(chosen, key=lambda s: (s.passage.n, s.sentence.start))
+        rest = sorted(chosen[1:], key=lambda s: (s.passage.n, s.sentence.start))
+        if extra is not None and extra.passage.n == best.passage.n and \
+                extra.sentence.start < best.sentence.start:
+            return [extra, best] + [s for s in rest if s is not extra]  # it reads on into it
+        return [best] + rest
 
     def _neighbour_holding(self, best: Scored, kind: str) -> Scored | None:
         """The nearest quotable sentence within `context` of the lead that holds `kind`."""

@@ -188,3 +188,88 @@ def test_a_pdf_line_wrap_inside_a_sentence_is_not_a_sentence_end():
     assert [s.text for s in p.sentences] == [
         "Approval", "Claims above 500 EUR also need\napproval by the finance department.",
         "Alcohol is not reimbursed.", "A heading", "Next line"]
+
+
+# --------------------------------------------- the examples of issue 13, answer side
+EXPENSES_PAGE = (
+    "4. Travel\nBook flights and hotels through the company travel desk. Economy class is "
+    "standard for\nflights shorter than 6 hours; business class may be booked for longer "
+    "flights.\nHotel costs are covered up to 150 EUR per night, or 220 EUR per night in capital "
+    "cities.\n5. Meals and per diem\nThe daily meal allowance (per diem) is 45 EUR for domestic "
+    "trips and 60 EUR abroad.\nAlcohol is not reimbursed. Client entertainment requires prior "
+    "approval by a director.")
+
+
+def test_the_per_diem_is_quoted_without_heading_list_number_or_neighbour():
+    """"What's the per diem abroad?" quoted "Meals and per diem", "5." and the sentence about
+    alcohol with the answer."""
+    p = passage(1, EXPENSES_PAGE, start=120)
+    out, _ = answer("What's the per diem abroad?", [p])
+    assert out.splitlines()[1:] == [
+        '"The daily meal allowance (per diem) is 45 EUR for domestic trips and 60 EUR abroad." [1]']
+
+
+def test_a_wrapped_sentence_is_quoted_whole_on_one_line():
+    """A sentence a PDF wrapped is one quote, its first half included."""
+    p = passage(1, EXPENSES_PAGE)
+    out, _ = answer("Which flights may be booked in business class?", [p])
+    assert ('"Economy class is standard for flights shorter than 6 hours; business class may '
+            'be booked for longer flights." [1]') in out.splitlines()
+    assert all(not p.quotable(s) for s in p.sentences if s.text in ("4.", "Travel", "5.",
+                                                                    "Meals and per diem"))
+
+
+def test_who_is_the_ceo_gets_no_answer_from_a_sentence_naming_nobody():
+    """"Who is the CEO of the company?" was answered with "This policy applies to all
+    full-time and part-time employees of the company."; "ceo" is in no readable chunk."""
+    p = passage(1, "This policy applies to all full-time and part-time employees of the "
+                   "company. Leave is booked in the online portal.")
+    q = "Who is the CEO of the company?"
+    ev = Evidence(query_terms(q), {"compani": 0.4}, [p])  # "ceo": unknown, the rarest weight
+    assert ev.weights["ceo"] == 0.4 and ev.coverage(p.terms) == 0.5
+    assert "".join(ExtractiveAnswerer().stream(q, [p], ev, "en")) == ""
+    named = passage(1, "Jane Doe is the CEO of the company since 2020.")
+    ev = Evidence(query_terms(q), {"compani": 0.4}, [named])
+    assert "Jane Doe" in "".join(ExtractiveAnswerer().stream(q, [named], ev, "en"))
+
+
+def test_a_how_much_question_without_any_number_in_the_evidence_is_not_answered():
+    p = passage(1, "Taxi rides are reimbursed when no public transport is available.")
+    q = "How much can a taxi ride cost?"
+    ev = Evidence(query_terms(q), {}, [p])
+    assert "".join(ExtractiveAnswerer(context=1).stream(q, [p], ev, "en")) == ""
+
+
+def test_equivalent_terms_find_the_sentence_in_the_other_language_and_a_synonym():
+    """"出差住酒店的标准是多少？" was refused though the English policy states the hotel
+    limits; "报销需要提供什么票据？" though the Chinese policy says "须提供正规发票". With
+    equivalents (the lexicon the lead wires in) both are covered and quoted."""
+    en = passage(1, EXPENSES_PAGE, lang="en")
+    q = "出差住酒店的标准是多少？"
+    alts = {"酒店": {"hotel"}, "标准": {"limit", "cover"}, "出差": {"travel", "trip"}}
+    ev = Evidence(query_terms(q), {}, [en], lang="zh", equivalents=alts)
+    assert not ev.crosslang and ev.features()["sentence_coverage"] >= 0.5
+    assert Evidence(query_terms(q), {}, [en], lang="zh").features()["sentence_coverage"] == 0
+    out = "".join(ExtractiveAnswerer().stream(q, [en], ev, "zh"))
+    assert "Hotel costs are covered up to 150 EUR per night" in out.splitlines()[1]  # the lead
+    zh = passage(1, "员工应在费用发生后30日内提交报销申请。单笔金额超过100元的费用须提供正规发票。",
+                 lang="zh")
+    q = "报销需要提供什么票据？"
+    plain = Evidence(query_terms(q), {}, [zh], lang="zh")
+    ev = Evidence(query_terms(q), {}, [zh], lang="zh", equivalents={"票据": {"发票"}})
+    assert ev.coverage(zh.sentences[1].terms) > plain.coverage(zh.sentences[1].terms)
+    assert "须提供正规发票" in "".join(ExtractiveAnswerer().stream(q, [zh], ev, "zh"))
+
+
+def test_answer_parts_are_quoted_from_the_passages_that_hold_them():
+    """Two-part questions (men's and women's winner) sit in two news items: the second part
+    is quoted from its own passage though it scores below the first."""
+    men = passage(1, "In the men's final, Carlos Alcaraz beat Jannik Sinner in four sets. "
+                     "The match lasted three hours.", doc="a")
+    women = passage(2, "Aryna Sabalenka won the women's title on Saturday.", doc="b")
+    q = "Who won the men's and the women's title?"
+    ev = Evidence(query_terms(q), {}, [men, women])
+    out = "".join(ExtractiveAnswerer().stream(q, [men, women], ev, "en")).splitlines()[1:]
+    assert any("Alcaraz" in ln and ln.endswith("[1]") for ln in out)
+    assert any("Sabalenka" in ln and ln.endswith("[2]") for ln in out)
+    assert not any("three hours" in ln for ln in out)
