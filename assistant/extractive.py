@@ -107,16 +107,19 @@ class ExtractiveAnswerer:
     def _across_languages(self, evidence: Evidence, question: str,
                           kind: str) -> list[Scored]:
         """The best passage is in the other language: its sentence most similar to the question
-        (by the embedder), else its first; among those holding what the question asks for when
-        it asks for something and one does."""
+        (by the embedder), else its first, among those holding what the question asks for
+        when it asks for something (none: no answer)."""
         p = evidence.passages[0]
         sents = [x for x in p.sentences if p.quotable(x)]
         if not sents:
             return []
+        if kind:  # only a sentence holding what was asked can answer (and is embedded)
+            sents = [x for x in sents if holds(kind, x.text)]
+            if not sents:
+                return []
         scores = (self.similarity(question, [x.text for x in sents])
                   if self.similarity is not None and question else [0.0] * len(sents))
-        bonus = [self.kind_bonus * holds(kind, x.text) if kind else 0.0 for x in sents]
-        i = max(range(len(sents)), key=lambda j: (scores[j] + bonus[j], -j))
+        i = max(range(len(sents)), key=lambda j: (scores[j], -j))
         return [Scored(p, sents[i], float(scores[i]), 0.0)]
 
     def stream(self, question: str, passages: Sequence[Passage], evidence: Evidence,

@@ -273,3 +273,22 @@ def test_answer_parts_are_quoted_from_the_passages_that_hold_them():
     assert any("Alcaraz" in ln and ln.endswith("[1]") for ln in out)
     assert any("Sabalenka" in ln and ln.endswith("[2]") for ln in out)
     assert not any("three hours" in ln for ln in out)
+
+
+def test_across_languages_only_a_sentence_holding_what_was_asked_is_quoted():
+    """The cross-language path quoted the closest sentence even when it held no number."""
+    zh = passage(1, "公司鼓励员工使用公共交通。出租车费用凭发票报销，单次不超过200元。", lang="zh")
+    q = "How much can a taxi ride cost?"
+    ev = Evidence(query_terms(q), {}, [zh], lang="en")
+    seen = []
+
+    def similarity(question, texts):
+        seen.append(list(texts))
+        return [1.0] * len(texts)
+
+    out = "".join(ExtractiveAnswerer(similarity=similarity).stream(q, [zh], ev, "en"))
+    assert out.splitlines()[1:] == ['"出租车费用凭发票报销，单次不超过200元。" [1]']
+    assert seen == [["出租车费用凭发票报销，单次不超过200元。"]]  # only it was embedded
+    none = passage(1, "公司鼓励员工使用公共交通。", lang="zh")
+    ev = Evidence(query_terms(q), {}, [none], lang="en")
+    assert "".join(ExtractiveAnswerer(similarity=similarity).stream(q, [none], ev, "en")) == ""
