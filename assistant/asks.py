@@ -28,7 +28,7 @@ _ASKS = (
 
 _DIGIT = re.compile(r"\d")
 _NUMBER_WORDS = re.compile(
-    r"[一二三四五六七八九十百千万亿两半]+\s*[年月日天个种次位名人岁倍周小时分钟元成折%]|"
+    r"[一二三四五六七八九十百千万亿两半]+\s*[年月日天个种次位名人岁倍周小时分钟元成折%点号层级]|"
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
     r"thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|once|twice|single|"
     r"double)\b", re.IGNORECASE)

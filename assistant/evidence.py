@@ -8,6 +8,8 @@ terms found in a text."""
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,7 +30,8 @@ class Scored:
 class Evidence:
     def __init__(self, terms: Sequence[str], weights: Mapping[str, float],
                  passages: Sequence[Passage], lang: str = "",
-                 equivalents: Mapping[str, Iterable[str]] | None = None) -> None:
+                 equivalents: Mapping[str, Iterable[str]] | None = None,
+                 question: str = "") -> None:
         self.lang = lang  # the question's, 'zh' or 'en' ('' = unknown)
         self.terms = list(terms)
         # terms that stand for a key term in a text (synonyms, translations: 票据 -> 发票,
@@ -40,6 +43,7 @@ class Evidence:
         self.weights = {t: float(weights.get(t, rarest)) or rarest for t in self.terms}
         self.total = sum(self.weights.values())
         self.passages = list(passages)
+        self.literal = _literal(question)
 
     def coverage(self, terms: frozenset[str]) -> float:
         if not self.total:
@@ -66,7 +70,11 @@ class Evidence:
                     continue
                 sc = self.coverage(s.terms | p.context_terms)
                 out.append(Scored(p, s, sc + passage_weight * pc - rank_penalty * (p.n - 1), sc))
-        out.sort(key=lambda x: (-x.score, x.passage.n, x.sentence.start))
+        # a tie goes to the sentence made more of the question's own words, stopwords included
+        # ("above 500 EUR" against "up to 500 EUR": "above" is a stopword)
+        literal = {id(x): _share(self.literal, _literal(x.sentence.text)) for x in out}
+        out.sort(key=lambda x: (-round(x.score, 9), -literal[id(x)], x.passage.n,
+                                x.sentence.start))
         return out
 
     @property
@@ -86,7 +94,9 @@ class Evidence:
         own language reads when the best passage is in the other one."""
         keep = [p for p in self.passages if p.chunk.lang not in ("zh", "en") or
                 p.chunk.lang == self.lang]
-        return Evidence(self.terms, self.weights, keep, self.lang, self.equivalents)
+        out = Evidence(self.terms, self.weights, keep, self.lang, self.equivalents)
+        out.literal = self.literal
+        return out
 
     def features(self) -> dict[str, float]:
         """The candidate features of the refusal decision (FEATURES), each in [0, 1]."""
@@ -102,3 +112,15 @@ class Evidence:
         passage = max((self.coverage(p.terms) for p in self.passages), default=0.0)
         return {"keyword": kw, "dense": dense, "agreement": agreement,
                 "sentence_coverage": sentence, "passage_coverage": passage}
+
+
+_LITERAL = re.compile(r"[A-Za-z]+|\d+|[\u3400-\u9fff]")
+
+
+def _literal(text: str) -> frozenset[str]:
+    """A text's words as written (lower case; each Chinese character)."""
+    return frozenset(w.lower() for w in _LITERAL.findall(text))
+
+
+def _share(question: frozenset[str], sentence: frozenset[str]) -> float:
+    return len(question & sentence) / len(sentence) if sentence else 0.0

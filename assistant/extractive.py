@@ -60,7 +60,7 @@ class ExtractiveAnswerer:
                 (Scored(x.passage, x.sentence,
                         x.score + self.kind_bonus * holds(kind, x.sentence.text), x.coverage)
                  for x in ranked),
-                key=lambda x: (-x.score, x.passage.n, x.sentence.start))
+                key=lambda x: -round(x.score, 9))  # stable: ties keep the evidence's order
         ranked = [x for x in ranked if x.coverage > 0]
         if not ranked:
             return []

@@ -147,7 +147,7 @@ class Assistant:
         alts = {t: {x for e in self.equivalents(t) for x in query_terms(e)} - {t}
                 for t in terms} if self.equivalents else None
         return Evidence(terms, weights, numbered(hits, self.answer_k), question_lang(question),
-                        alts)
+                        alts, question)
 
 
 def _refusal(lang: str, reason: str, hits, timings: dict, t0: float, standalone: str) -> Answer:

@@ -292,3 +292,15 @@ def test_across_languages_only_a_sentence_holding_what_was_asked_is_quoted():
     none = passage(1, "公司鼓励员工使用公共交通。", lang="zh")
     ev = Evidence(query_terms(q), {}, [none], lang="en")
     assert "".join(ExtractiveAnswerer(similarity=similarity).stream(q, [none], ev, "en")) == ""
+
+
+def test_a_tie_goes_to_the_sentence_with_the_question_s_own_words():
+    """"Who approves expense claims above 500 EUR?" quoted the up-to-500 sentence: "above" is
+    a stopword, so both sentences covered the key terms alike."""
+    from tests.unit.test_verify import PDF_PAGE
+
+    p = passage(1, PDF_PAGE)
+    q = "Who approves expense claims above 500 EUR?"
+    ev = Evidence(query_terms(q), {}, [p], question=q)
+    out = "".join(ExtractiveAnswerer().stream(q, [p], ev, "en")).splitlines()
+    assert out[1] == '"Claims above 500 EUR also need approval by the finance department." [1]'
