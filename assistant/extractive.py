@@ -52,13 +52,14 @@ class ExtractiveAnswerer:
 
     def select(self, evidence: Evidence, question: str = "") -> list[Scored]:
         kind = asks(question)
+        own = _latin_words(question)
         if evidence.crosslang:
             return self._across_languages(evidence, question, kind)
         ranked = evidence.sentences(self.rank_penalty, self.passage_weight)
         if kind and self.kind_bonus:
             ranked = sorted(
                 (Scored(x.passage, x.sentence,
-                        x.score + self.kind_bonus * holds(kind, x.sentence.text), x.coverage)
+                        x.score + self.kind_bonus * holds_new(kind, x.sentence.text, own), x.coverage)
                  for x in ranked),
                 key=lambda x: -round(x.score, 9))  # stable: ties keep the evidence's order
         ranked = [x for x in ranked if x.coverage > 0]
@@ -66,6 +67,7 @@ class ExtractiveAnswerer:
             return []
         best = ranked[0]
         chosen = [best]
+        parts = bool(_PARTS.search(question))
         covered = set(evidence.covered(best.sentence.terms | best.passage.context_terms))
         for s in ranked[1:]:
             if len(chosen) >= self.max_quotes:
@@ -75,16 +77,15 @@ class ExtractiveAnswerer:
                 continue  # says again what is quoted, or something else
             if s.passage.n == best.passage.n:
                 ratio = self.same_passage
-            else:
-                ratio = self.complement if not evidence.covered(
-                    best.sentence.terms | best.passage.context_terms) & new else \
-                    self.other_passage
+            else:  # a part of a question in parts that the lead's passage lacks altogether
+                ratio = self.complement if parts and not (evidence.covered(
+                    best.passage.terms) & new) else self.other_passage
             if s.score >= ratio * best.score:
                 chosen.append(s)
                 covered |= new
         extra = None
-        if kind and not any(holds(kind, c.sentence.text) for c in chosen):
-            extra = self._neighbour_holding(best, kind)
+        if kind and not any(holds_new(kind, c.sentence.text, own) for c in chosen):
+            extra = self._neighbour_holding(best, kind, own)
             if extra is None:
                 return []  # nothing quoted says what was asked: not an answer
             chosen.append(extra)
@@ -94,13 +95,14 @@ class ExtractiveAnswerer:
             return [extra, best] + [s for s in rest if s is not extra]  # it reads on into it
         return [best] + rest
 
-    def _neighbour_holding(self, best: Scored, kind: str) -> Scored | None:
+    def _neighbour_holding(self, best: Scored, kind: str,
+                           own: frozenset[str]) -> Scored | None:
         """The nearest quotable sentence within `context` of the lead that holds `kind`."""
         sents = [x for x in best.passage.sentences if best.passage.quotable(x)]
         i = sents.index(best.sentence)
         for d in range(1, self.context + 1):
             for j in (i + d, i - d):
-                if 0 <= j < len(sents) and holds(kind, sents[j].text):
+                if 0 <= j < len(sents) and holds_new(kind, sents[j].text, own):
                     return Scored(best.passage, sents[j], 0.0, 0.0)
         return None
 
@@ -130,6 +132,22 @@ class ExtractiveAnswerer:
         yield FRAMING[lang] + "\n"
         for s in chosen:
             yield f"{quote(one_line(s.sentence.text), lang)} [{s.passage.n}]\n"
+
+
+# a question in parts: "who won the men's and the women's title", "A和B分别是谁"
+_PARTS = re.compile(r"\b(?:and|both|as well as)\b|[和与及、]|分别|以及", re.IGNORECASE)
+_LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
+
+
+def _latin_words(text: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _LATIN.findall(text))
+
+
+def holds_new(kind: str, text: str, own: frozenset[str]) -> bool:
+    """`text` holds what was asked beyond the question's own words: "Introducing Pixel 5a"
+    holds no date for "When was Pixel 5a announced?"."""
+    return holds(kind, _LATIN.sub(lambda m: " " if m.group().lower() in own else m.group(),
+                                  text))
 
 
 def one_line(text: str) -> str:

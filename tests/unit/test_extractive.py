@@ -304,3 +304,26 @@ def test_a_tie_goes_to_the_sentence_with_the_question_s_own_words():
     ev = Evidence(query_terms(q), {}, [p], question=q)
     out = "".join(ExtractiveAnswerer().stream(q, [p], ev, "en")).splitlines()
     assert out[1] == '"Claims above 500 EUR also need approval by the finance department." [1]'
+
+
+def test_what_was_asked_must_be_held_beyond_the_question_s_own_words():
+    """"When was Pixel 5a announced?" took "Introducing Pixel 5a" as holding a date (its 5)."""
+    p = passage(1, "Introducing Pixel 5a with a bigger battery. It was announced on August 17.")
+    q = "When was Pixel 5a announced?"
+    ev = Evidence(query_terms(q), {}, [p], question=q)
+    out = "".join(ExtractiveAnswerer().stream(q, [p], ev, "en"))
+    assert "It was announced on August 17." in out
+    alone = passage(1, "Introducing Pixel 5a with a bigger battery.")
+    ev = Evidence(query_terms(q), {}, [alone], question=q)
+    assert "".join(ExtractiveAnswerer().stream(q, [alone], ev, "en")) == ""
+
+
+def test_another_passage_completes_only_a_question_in_parts():
+    """A Maxwell Award question got a US Open sentence from another passage because it held
+    "2019": only a question in parts ("men's and women's") takes a weaker second passage."""
+    award = passage(1, "The Maxwell Award recipients are listed since 1937.", doc="a")
+    other = passage(2, "In 2019 Rafael Nadal won the US Open.", doc="b")
+    q = "Who is the Maxwell Award winner in 2019?"
+    ev = Evidence(query_terms(q), {}, [award, other], question=q)
+    out = "".join(ExtractiveAnswerer().stream(q, [award, other], ev, "en"))
+    assert "Nadal" not in out
