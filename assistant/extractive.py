@@ -1,103 +1,128 @@
-"""The default answerer: quotes the sentences of the passages that answer the question, in
-reading order, each with [n] (its passage), under one framing sentence in the question's
-language. It writes nothing that is not a quote, and needs no model."""
+"""The default answerer: quotes the sentences of the passages that answer the question, the
+one that answers first and the others in reading order, each with [n] (its passage), under one
+framing sentence in the question's language. It writes nothing that is not a quote, and needs
+no model."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
 
+from assistant.asks import asks, holds
 from assistant.evidence import Evidence, Scored
 from assistant.language import FRAMING, quote
 from assistant.passages import Passage
-
-
-# Questions whose answer is a number or a date, and what such an answer looks like.
-_WANTS_NUMBER = re.compile(
-    r"^\s*(?:how (?:many|much|long|old|far|large|big|tall|high)|in what year|what year|when)\b"
-    r"|\b(?:what|which) (?:year|date|month|decade|century|percentage|number)\b"
-    r"|多少|几|多久|多长|多大|多高|多远|何时|哪一?年|哪天|什么时候|年份|日期",
-    re.IGNORECASE)
-_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[年月日天个种次位名人岁倍]|"
-                     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                     r"hundred|thousand|million|billion|dozen)\b", re.IGNORECASE)
-
-
-def wants_number(question: str) -> bool:
-    return bool(_WANTS_NUMBER.search(question))
+from kb.core.text import is_wide
 
 
 class ExtractiveAnswerer:
-    """Picks the best sentence (evidence.Evidence.sentences: coverage of the question's key terms
-    by the sentence and its document's title, its passage's coverage, retrieval rank), then up
-    to `max_quotes` in all: sentences of the same passage scoring at least `same_passage` of the
-    best, and of another passage at least `other_passage` of it (a second source must be as
-    good: each extra passage is a citation that may not hold the answer). The `context`
-    sentences on each side of the best one are quoted with it: the answer to "when" or "who" is
-    often in the sentence next to the one that repeats the question's words.
+    """Quotes the answer and only the answer.
 
-    Measured on ../shared/eval (docs/ANSWERS.md): quoting the neighbours raised accuracy by
-    2-5 points; a rank penalty of 0.1 chose a passage holding the answer more often than 0.03."""
+    The lead is the best sentence (evidence.Evidence.sentences: coverage of the question's key
+    terms by the sentence and its document's title, its passage's coverage, retrieval rank),
+    among those holding what the question asks for (assistant/asks.py: a number, a time, a
+    person or body) when it asks for one; `kind_bonus` is added to those. Up to `max_quotes`
+    sentences in all, each added only when it adds answer content: it covers a key term the
+    quotes so far do not, and scores at least `same_passage` of the lead (same passage) or
+    `other_passage` of it (another passage: a second source is a citation that may not hold the
+    answer, unless it holds a part of the question the lead does not, as in "who won the men's
+    and the women's title", where `complement` of the lead is enough). When the question asks
+    for a number, a time or a person and the lead lacks it, the nearest of the `context`
+    sentences on each side that holds it is quoted too (the answer to "when" is often in the
+    sentence after the one that repeats the question's words); when no candidate holds it at
+    all, there is no answer (the assistant refuses). Headings, list numbers and fragments are
+    never quoted (assistant/passages.py: Passage.quotable)."""
 
     def __init__(self, max_quotes: int = 3, context: int = 1, same_passage: float = 0.75,
-                 other_passage: float = 1.0, rank_penalty: float = 0.1,
-                 passage_weight: float = 0.25, number_bonus: float = 0.2,
+                 other_passage: float = 1.0, complement: float = 0.6,
+                 rank_penalty: float = 0.1, passage_weight: float = 0.25,
+                 kind_bonus: float = 0.2,
                  similarity: Callable[[str, list[str]], list[float]] | None = None) -> None:
         # (question, sentences) -> similarities: picks the sentence when the best passage is in
         # the other language, where no key term can match (kb.app.wiring uses the embedder)
         self.similarity = similarity
-        # added to sentences holding a number when the question asks for one (how many, when)
-        self.number_bonus = number_bonus
+        self.kind_bonus = kind_bonus
         self.rank_penalty = rank_penalty
         self.passage_weight = passage_weight
         self.max_quotes = max_quotes
         self.same_passage = same_passage
         self.other_passage = other_passage
-        self.before = self.after = context
+        self.complement = complement
+        self.context = context
 
     def select(self, evidence: Evidence, question: str = "") -> list[Scored]:
+        kind = asks(question)
+        own = _latin_words(question)
         if evidence.crosslang:
-            return self._across_languages(evidence, question)
+            return self._across_languages(evidence, question, kind)
         ranked = evidence.sentences(self.rank_penalty, self.passage_weight)
-        if self.number_bonus and wants_number(question):
+        if kind and self.kind_bonus:
             ranked = sorted(
                 (Scored(x.passage, x.sentence,
-                        x.score + self.number_bonus * bool(_NUMBER.search(x.sentence.text)),
-                        x.coverage) for x in ranked),
-                key=lambda x: (-x.score, x.passage.n, x.sentence.start))
+                        x.score + self.kind_bonus * holds_new(kind, x.sentence.text, own), x.coverage)
+                 for x in ranked),
+                key=lambda x: -round(x.score, 9))  # stable: ties keep the evidence's order
+        ranked = [x for x in ranked if x.coverage > 0]
         if not ranked:
             return []
         best = ranked[0]
         chosen = [best]
+        parts = bool(_PARTS.search(question))
+        covered = set(evidence.covered(best.sentence.terms | best.passage.context_terms))
         for s in ranked[1:]:
             if len(chosen) >= self.max_quotes:
                 break
-            ratio = self.same_passage if s.passage.n == best.passage.n else self.other_passage
-            if s.coverage > 0 and s.score >= ratio * best.score:
+            new = evidence.covered(s.sentence.terms | s.passage.context_terms) - covered
+            if not new:
+                continue  # says again what is quoted, or something else
+            if s.passage.n == best.passage.n:
+                ratio = self.same_passage
+            else:  # a part of a question in parts that the lead's passage lacks altogether
+                ratio = self.complement if parts and not (evidence.covered(
+                    best.passage.terms) & new) else self.other_passage
+            if s.score >= ratio * best.score:
                 chosen.append(s)
-        return self._with_context(best, chosen)
+                covered |= new
+        extra = None
+        if kind and not any(holds_new(kind, c.sentence.text, own) for c in chosen):
+            extra = self._neighbour_holding(best, kind, own)
+            if extra is None:
+                return []  # nothing quoted says what was asked: not an answer
+            chosen.append(extra)
+        rest = sorted(chosen[1:], key=lambda s: (s.passage.n, s.sentence.start))
+        if extra is not None and extra.passage.n == best.passage.n and \
+                extra.sentence.start < best.sentence.start:
+            return [extra, best] + [s for s in rest if s is not extra]  # it reads on into it
+        return [best] + rest
 
-    def _with_context(self, best: Scored, chosen: list[Scored]) -> list[Scored]:
+    def _neighbour_holding(self, best: Scored, kind: str,
+                           own: frozenset[str]) -> Scored | None:
+        """The nearest quotable sentence within `context` of the lead that holds `kind`."""
         sents = [x for x in best.passage.sentences if best.passage.quotable(x)]
         i = sents.index(best.sentence)
-        have = {(c.passage.n, c.sentence.start) for c in chosen}
-        for x in sents[max(0, i - self.before):i] + sents[i + 1:i + 1 + self.after]:
-            if (best.passage.n, x.start) not in have:
-                chosen.append(Scored(best.passage, x, 0.0, 0.0))
-        return sorted(chosen, key=lambda s: (s.passage.n, s.sentence.start))
+        for d in range(1, self.context + 1):
+            for j in (i + d, i - d):
+                if 0 <= j < len(sents) and holds_new(kind, sents[j].text, own):
+                    return Scored(best.passage, sents[j], 0.0, 0.0)
+        return None
 
-    def _across_languages(self, evidence: Evidence, question: str) -> list[Scored]:
+    def _across_languages(self, evidence: Evidence, question: str,
+                          kind: str) -> list[Scored]:
         """The best passage is in the other language: its sentence most similar to the question
-        (by the embedder), else its first, with the context around it."""
+        (by the embedder), else its first, among those holding what the question asks for
+        when it asks for something (none: no answer)."""
         p = evidence.passages[0]
         sents = [x for x in p.sentences if p.quotable(x)]
         if not sents:
             return []
+        if kind:  # only a sentence holding what was asked can answer (and is embedded)
+            sents = [x for x in sents if holds(kind, x.text)]
+            if not sents:
+                return []
         scores = (self.similarity(question, [x.text for x in sents])
                   if self.similarity is not None and question else [0.0] * len(sents))
         i = max(range(len(sents)), key=lambda j: (scores[j], -j))
-        best = Scored(p, sents[i], float(scores[i]), 0.0)
-        return self._with_context(best, [best])
+        return [Scored(p, sents[i], float(scores[i]), 0.0)]
 
     def stream(self, question: str, passages: Sequence[Passage], evidence: Evidence,
                lang: str) -> Iterator[str]:
@@ -106,4 +131,30 @@ class ExtractiveAnswerer:
             return
         yield FRAMING[lang] + "\n"
         for s in chosen:
-            yield f"{quote(s.sentence.text, lang)} [{s.passage.n}]\n"
+            yield f"{quote(one_line(s.sentence.text), lang)} [{s.passage.n}]\n"
+
+
+# a question in parts: "who won the men's and the women's title", "A和B分别是谁"
+_PARTS = re.compile(r"\b(?:and|both|as well as)\b|[和与及、]|分别|以及", re.IGNORECASE)
+_LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
+
+
+def _latin_words(text: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _LATIN.findall(text))
+
+
+def holds_new(kind: str, text: str, own: frozenset[str]) -> bool:
+    """`text` holds what was asked beyond the question's own words: "Introducing Pixel 5a"
+    holds no date for "When was Pixel 5a announced?"."""
+    return holds(kind, _LATIN.sub(lambda m: " " if m.group().lower() in own else m.group(),
+                                  text))
+
+
+def one_line(text: str) -> str:
+    """A sentence as one line, however its document wrapped it (a PDF's hard line breaks);
+    verification finds it again up to whitespace."""
+    out = ""
+    for part in (p.strip() for p in text.split("\n")):
+        if part:
+            out += ("" if not out or (is_wide(out[-1]) and is_wide(part[0])) else " ") + part
+    return re.sub(r"[ \t]+", " ", out)

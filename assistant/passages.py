@@ -80,8 +80,28 @@ class Passage:
         return text_terms(f"{self.chunk.title}\n{self.chunk.section}")
 
     def quotable(self, s: Sentence) -> bool:
-        """Not an instruction to a model, and more than a repeat of the title or section."""
-        return not s.instruction and not s.terms <= self.context_terms
+        """A statement a quote may consist of: not an instruction to a model, more than a repeat
+        of the title or section, not a bare list number ("5."), not a heading (a short line of
+        its own without closing punctuation: "Meals and per diem"), and not a fragment (the
+        second half of a sentence the chunker cut before this passage began)."""
+        if s.instruction or s.terms <= self.context_terms or LIST_MARK.fullmatch(s.text):
+            return False
+        return not self.heading(s) and not self.fragment(s)
+
+    def heading(self, s: Sentence) -> bool:
+        text = self.chunk.text
+        whole_line = (text[:s.start].rstrip(" \t").endswith("\n") or not text[:s.start].strip()
+                      or bool(LIST_MARK.fullmatch(text[:s.start].rsplit("\n", 1)[-1].strip()))) \
+            and (s.end == len(text) or text[s.end:].lstrip(" \t").startswith("\n"))
+        line = text[:s.end].rsplit("\n", 1)[-1].lstrip()
+        if not whole_line or s.text.rstrip().endswith(_ENDS) or "|" in s.text or \
+                line.startswith(_BULLETS):  # a bullet point is a statement, not a heading
+            return False
+        return len(s.text.split()) <= HEADING_WORDS if not is_cjk(s.text) else \
+            len(s.text) <= HEADING_CHARS
+
+    def fragment(self, s: Sentence) -> bool:
+        return s.start == 0 and self.chunk.char_start > 0 and s.text[:1].islower()
 
     @cached_property
     def terms(self) -> frozenset[str]:
@@ -92,6 +112,15 @@ class Passage:
     @cached_property
     def normalized(self) -> str:
         return squash(self.chunk.text)
+
+
+# a list item's number or letter standing alone: "5.", "(b)", "iv)", "三、"
+LIST_MARK = re.compile(r"[\s#*•·\-–(（]*(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z]|[ivxlcIVXLC]{1,6}|"
+                       r"[一二三四五六七八九十百]{1,4})[.)．）、:：]?\s*")
+HEADING_WORDS = 10  # a line without closing punctuation this short is a heading
+HEADING_CHARS = 25
+_ENDS = tuple(".!?;。！？；…\"'”’")
+_BULLETS = tuple("-*•·–")
 
 
 _ABBREVIATION = re.compile(

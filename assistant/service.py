@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from assistant.evidence import Evidence
 from assistant.followup import FollowUps
@@ -33,7 +33,8 @@ class Assistant:
     def __init__(self, searcher, answerer, refusal: RefusalModel, *, keep: float = 0.95,
                  answer_k: int = 5, search_k: int = 10, min_overlap: float = 0.6,
                  term_weights: TermWeights | None = None,
-                 followups: FollowUps | None = None) -> None:
+                 followups: FollowUps | None = None,
+                 equivalents: Callable[[str], Iterable[str]] | None = None) -> None:
         self.searcher = searcher
         self.answerer = answerer
         self.refusal = refusal
@@ -43,6 +44,9 @@ class Assistant:
         self.min_overlap = min_overlap
         self.term_weights = term_weights
         self.followups = followups or FollowUps()
+        # term -> words that mean the same (a synonym list, a zh-en dictionary): they count
+        # for the term in coverage, the refusal and the choice of the sentence to quote
+        self.equivalents = equivalents
 
     def ask(self, question: str, principal: Principal, history: Sequence[Turn] = ()) -> Answer:
         final = None
@@ -140,7 +144,10 @@ class Assistant:
         terms = query_terms(question)
         weights = (self.term_weights(terms, principal.acl_tokens())
                    if self.term_weights and terms else {})
-        return Evidence(terms, weights, numbered(hits, self.answer_k), question_lang(question))
+        alts = {t: {x for e in self.equivalents(t) for x in query_terms(e)} - {t}
+                for t in terms} if self.equivalents else None
+        return Evidence(terms, weights, numbered(hits, self.answer_k), question_lang(question),
+                        alts, question)
 
 
 def _refusal(lang: str, reason: str, hits, timings: dict, t0: float, standalone: str) -> Answer:

@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from kb.core.embeddings import omp_threads
+
 
 class SentenceSimilarity:
     """`(question, texts) -> cosines`: the question embedded and centred exactly as search embeds
@@ -20,6 +22,7 @@ class SentenceSimilarity:
 
     def __call__(self, question: str, texts: list[str]) -> list[float]:
         q = np.asarray(self.query_vector(question), dtype=float)
-        m = np.asarray(self.model.embed_documents(list(texts)), dtype=float)
+        with omp_threads(1):  # a few short texts: a second thread only waits (see omp_threads)
+            m = np.asarray(self.model.embed_documents(list(texts)), dtype=float)
         norms = np.linalg.norm(m, axis=1) * (np.linalg.norm(q) or 1.0)
         return list((m @ q) / np.where(norms == 0, 1.0, norms))

@@ -1,8 +1,9 @@
 """Citation verification, run on every answer before anyone sees it.
 
-The answer is cut into units: a line that is one quote followed by citations (`"…" [2]`), or
-else the sentences of a line (kb.core.text.sentence_spans; a fragment made only of citations
-belongs to the sentence before it). A unit stays only if a passage it cites supports it:
+The answer is cut into units: each quote followed by its citations (`"…" [2]`) is one unit,
+whatever line breaks it holds (the answerer's quote of a sentence a PDF wrapped is one quote),
+and the rest, line by line, into its sentences (kb.core.text.sentence_spans; a fragment made
+only of citations belongs to the sentence before it). A unit stays only if a passage it cites supports it:
 
 - a quoted text must occur in the passage (exactly, or equal after NFKC, lower case and
   whitespace removal), outside any sentence that reads as an instruction to a model;
@@ -28,8 +29,11 @@ from kb.core.text import query_terms, sentence_spans, squash
 
 _CITES = r"(?:\[\s*\d+(?:\s*[,，、]\s*\d+)*\s*\]\s*)+"
 CITATION = re.compile(r"\[\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*\]")
-QUOTE_LINE = re.compile(
-    rf"^\s*[“\"「『](?P<quote>.+)[”\"」』]\s*(?P<cites>{_CITES})[.。]?\s*$")
+# a quote and its citations, at the start of a unit: it may run over line breaks, never over a
+# blank line, a citation or a line that opens another quote
+QUOTE_UNIT = re.compile(
+    rf"[ \t]*[“\"「『](?P<quote>(?:(?!\[\s*\d)(?!\n\s*\n)(?!\n\s*[“\"「『]).)+?)[”\"」』]"
+    rf"[ \t]*(?P<cites>{_CITES})[.。]?[ \t]*(?=\n|$)", re.S)
 LEADING_CITES = re.compile(rf"^\s*{_CITES}[.。,，;；]?\s*")
 QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』]{4,})[”\"」』]")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -54,27 +58,36 @@ class Verified:
 
 def units(answer: str) -> list[Unit]:
     out: list[Unit] = []
-    for i, line in enumerate(answer.splitlines()):
-        if not line.strip():
-            continue
-        m = QUOTE_LINE.match(line)
+    pos, line = 0, 0  # `line` numbers the output lines: each quote, each other line
+    while pos < len(answer):
+        m = QUOTE_UNIT.match(answer, pos)
         if m:
-            out.append(Unit(i, m.group("quote"), _numbers(m.group("cites")), m.group("quote"),
-                            line[:m.start("cites")].strip()))
+            quote = m.group("quote")
+            out.append(Unit(line, quote, _numbers(m.group("cites")), quote,
+                            answer[pos:m.start("cites")].strip()))
+        else:
+            end = answer.find("\n", pos)
+            m = None
+            _sentences(answer[pos:len(answer) if end < 0 else end], line, out)
+        pos = (m.end() if m else (len(answer) if end < 0 else end)) + 1
+        line += 1
+    return out
+
+
+def _sentences(text: str, i: int, out: list[Unit]) -> None:
+    """The units of a line that is not a quote: its sentences."""
+    for start, end in sentence_spans(text, 0, len(text)):
+        piece = text[start:end]
+        if not piece.strip():
             continue
-        for start, end in sentence_spans(line, 0, len(line)):
-            piece = line[start:end]
+        lead = LEADING_CITES.match(piece)
+        if lead and out and out[-1].line == i:  # "... leave. [1] They ..." : [1] is before
+            out[-1].cited.extend(_numbers(lead.group()))
+            piece = piece[lead.end():]
             if not piece.strip():
                 continue
-            lead = LEADING_CITES.match(piece)
-            if lead and out and out[-1].line == i:  # "... leave. [1] They ..." : [1] is before
-                out[-1].cited.extend(_numbers(lead.group()))
-                piece = piece[lead.end():]
-                if not piece.strip():
-                    continue
-            text = re.sub(r"\s+([.。,，;；!?！？])", r"\1", CITATION.sub("", piece)).strip()
-            out.append(Unit(i, text, _numbers(piece)))
-    return out
+        body = re.sub(r"\s+([.。,，;；!?！？])", r"\1", CITATION.sub("", piece)).strip()
+        out.append(Unit(i, body, _numbers(piece)))
 
 
 def _numbers(text: str) -> list[int]:

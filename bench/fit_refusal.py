@@ -3,7 +3,9 @@
     python bench/fit_refusal.py --set /tmp/home-zh=../shared/eval/zh/questions.jsonl \\
         --set /tmp/home-en=../shared/eval/en/questions.jsonl --features keyword,sentence_coverage
 
-Each --set is KB_HOME=questions (the home holds that corpus, ingested). Every question is
+Each --set is KB_HOME=questions (the home holds that corpus, ingested); pass all dev parts,
+news included (../shared/eval/news/zh and news/en against their own homes). Rates are reported
+per question language, per dataset (`source.dataset`) and per unanswerable kind. Every question is
 searched once as the default local user; the evidence features are cached in --cache (JSONL), so
 refitting with other features is instant (--reuse). Prints, for the chosen features, in-sample
 numbers and two-fold cross-validated ones (fit on one half of each set, measured on the other,
@@ -32,6 +34,7 @@ def collect(sets: list[str], cache: Path) -> list[dict]:
     from kb.app.evaluate import load_questions
     from kb.core.types import Principal
     from kb.app.wiring import build
+    from assistant.language import question_lang
 
     rows = []
     for spec in sets:
@@ -46,7 +49,9 @@ def collect(sets: list[str], cache: Path) -> list[dict]:
             ev = assistant.evidence(q.question, principal, hits)
             gold = set(q.gold_docs)
             rows.append({"id": q.id, "answerable": q.answerable,
-                         "kind": q.unanswerable_kind or "answerable", "lang": q.id[:2],
+                         "kind": q.unanswerable_kind or "answerable",
+                         "lang": question_lang(q.question),
+                         "set": q.dataset or Path(questions).parent.name,
                          "gold_in_passages": any(p.chunk.path in gold for p in ev.passages),
                          **ev.features()})
         app.close()
@@ -59,6 +64,8 @@ def rates(model, rows, keep) -> dict:
     groups = {"all": rows}
     for r in rows:
         groups.setdefault(f"{r['lang']}:{r['kind']}", []).append(r)
+        if r.get("set"):
+            groups.setdefault(f"{r['set']}:{r['kind']}", []).append(r)
     for name, grp in sorted(groups.items()):
         ans = [r for r in grp if r["answerable"]]
         una = [r for r in grp if not r["answerable"]]
@@ -116,6 +123,8 @@ def main() -> None:
                 r = dict(r, _refused=not m.decide(r, keep, r["lang"]).answer)
                 merged.setdefault("all", []).append(r)
                 merged.setdefault(f"{r['lang']}:{r['kind']}", []).append(r)
+                if r.get("set"):  # every dataset on its own (news apart from wiki)
+                    merged.setdefault(f"{r['set']}:{r['kind']}", []).append(r)
         cv[str(keep)] = {
             name: {"refused": round(sum(r["_refused"] for r in grp) / len(grp), 3), "n": len(grp)}
             for name, grp in sorted(merged.items()) if name != "all"}

@@ -16,6 +16,11 @@ whitespace removed, every `answer_groups` component needs one alias in the answe
     "answer":    {"accuracy", "accuracy_given_retrieved", "retrieved"}   # answerable questions
     "refusal":   {"answerable_refused", "unanswerable_refused", "hallucinated", "reasons"}
     "citations": {"precision", "cited", "per_answer"}
+    "quoted_chars": {"median", "mean"}  # characters inside the quotes of each answered question
+
+A question may carry a `history` (earlier questions of the conversation, asked as follow-up
+context) and `requires_groups` (groups the asker needs: the question is asked as the evaluating
+principal plus those groups).
 
 `accuracy_given_retrieved` is the accuracy over the answerable questions whose gold file is
 among the passages the answerer was given (the first `answer_k` hits). `hallucinated` is the
@@ -42,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.core.text import squash
-from kb.core.types import Answer, Hit, Principal, SearchResult
+from kb.core.types import Answer, Hit, Principal, SearchResult, Turn
 
 KS = (1, 5, 10)
 
@@ -208,14 +213,23 @@ def answer_metrics(outcomes: Sequence[Outcome]) -> tuple[dict | None, dict | Non
         "reasons": dict(sorted(reasons.items())),
     }
     answered = [o for o in graded if not o.answer.refused]
+    quoted = [quoted_chars(o.answer) for o in asked if not o.answer.refused]
     checks = [any(squash(a) in squash(text) for g in groups_of(o.question) for a in g)
               for o in answered for text in cited_passages(o.answer)]
     citations = {
         "precision": _r(_mean(checks)) if checks else None,
         "cited": len(checks),
         "per_answer": _r(len(checks) / len(answered)) if answered else None,
+        "quoted_chars": {"median": statistics.median(quoted), "mean": _r(_mean(quoted))}
+        if quoted else None,
     }
     return answer, refusal, citations
+
+
+def quoted_chars(answer: Answer) -> int:
+    """Characters of quoted document text in an answer: the sum of its citations' quotes (each
+    cited span once), i.e. what the reader is asked to read as the answer."""
+    return sum(len(q) for q in dict.fromkeys(c.quote for c in answer.citations))
 
 
 def _r(x: float) -> float:
@@ -327,13 +341,26 @@ def evaluate_answers(kb, questions: Sequence[Question], principal: Principal,
     out = []
     for i, q in enumerate(questions, start=1):
         t = time.perf_counter()
-        answer = kb.ask(q.question, principal)
+        answer = kb.ask(q.question, asker(q, principal), history(q))
         ms = (time.perf_counter() - t) * 1000.0
         out.append(Outcome(q, doc_paths(answer.hits), ms, dict(answer.timings), answer,
                            doc_paths(answer.hits[:answer_k])))
         if progress:
             progress(i, len(questions))
     return {**report(out, k, mode, misses, per_question), "answers": True}
+
+
+def history(q: Question) -> tuple[Turn, ...]:
+    """The earlier questions of the conversation a follow-up question belongs to."""
+    return tuple(Turn(str(t), "") for t in q.raw.get("history") or ())
+
+
+def asker(q: Question, principal: Principal) -> Principal:
+    """`principal`, with the groups the question says its asker needs."""
+    extra = tuple(q.raw.get("requires_groups") or ())
+    if not extra:
+        return principal
+    return Principal(principal.user, frozenset(principal.groups) | frozenset(extra))
 
 
 def missing_gold(questions: Sequence[Question], known_paths: set[str]) -> list[str]:

@@ -130,8 +130,9 @@ class Settings(BaseSettings):
     answer_max_quotes: int = Field(
         3, ge=1, description="Most sentences the extractive answerer picks by score.")
     answer_context: int = Field(
-        1, ge=0, description="Sentences on each side of the best one that the extractive "
-        "answerer quotes with it.")
+        1, ge=0, description="How far (sentences on each side) the extractive answerer looks "
+        "from the best sentence for the number, time or person the question asks for when that "
+        "sentence lacks it; only such a sentence is quoted with it.")
     verify_min_overlap: float = Field(
         0.6, gt=0, le=1.0, description="Share of an unquoted sentence's content words a cited "
         "passage must contain for the sentence to stay (numbers must all be there).",

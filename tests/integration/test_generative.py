@@ -77,6 +77,17 @@ def test_unsupported_sentence_is_removed(corpus_app):
     assert not a.refused and "15 days" in a.text and "December" not in a.text
 
 
+def test_a_true_claim_citing_a_passage_that_does_not_hold_it_is_removed(corpus_app):
+    """The generative path keeps the extractive one's guarantee: a sentence is kept only with a
+    citation of a passage that contains its claim, even when another document states it."""
+    app = corpus_app(scripted("Full-time employees receive 15 days of paid annual leave per "
+                              "calendar year [1]. Train tickets are booked in the travel "
+                              "portal [1]."))
+    a = app.assistant().ask("How many days of annual leave do full-time employees get?", ANYONE)
+    assert not a.refused and "15 days" in a.text and "Train tickets" not in a.text
+    assert [c.path for c in a.citations] == ["leave.md"]
+
+
 def test_wrong_citation_numbers(corpus_app):
     app = corpus_app(scripted("Full-time employees receive 15 days of paid annual leave [4][1]."))
     a = app.assistant().ask("How many days of annual leave do full-time employees get?", ANYONE)

@@ -44,7 +44,31 @@ def test_answer_refusal_hallucination_and_citation_precision():
     assert refusal["answerable_refused"] == round(1 / 3, 4)
     assert refusal["unanswerable_refused"] == 0.5 and refusal["hallucinated"] == 0.5
     assert refusal["reasons"] == {"not_found": 2}
-    assert citations == {"precision": 0.5, "cited": 2, "per_answer": 1.0}
+    assert citations == {"precision": 0.5, "cited": 2, "per_answer": 1.0,
+                         "quoted_chars": {"median": 4, "mean": 4.0}}
+
+
+def test_quoted_characters_count_each_cited_span_once():
+    """The answer-length metric: characters the reader is asked to read, a repeated span once."""
+    from kb.app.evaluate import quoted_chars
+
+    a = Answer("x", (Citation(1, "d", "d.txt", None, 0, 5, "Hello"),
+                     Citation(2, "d", "d.txt", None, 0, 5, "Hello"),
+                     Citation(3, "e", "e.txt", None, 0, 3, "abc")), False, "", ())
+    assert quoted_chars(a) == 8
+
+
+def test_history_and_groups_of_a_question():
+    """Follow-up questions are asked with their history, and hr questions with group hr."""
+    from kb.app.evaluate import asker, history
+    from kb.core.types import Principal, Turn
+
+    q = Question("f", "那满二十年呢？", True, raw={"history": ["工作满十年有几天年假？"],
+                                                 "requires_groups": ["hr"]})
+    assert history(q) == (Turn("工作满十年有几天年假？", ""),)
+    assert asker(q, Principal("eval", frozenset({"x"}))) == Principal("eval", frozenset({"x", "hr"}))
+    plain = Question("p", "q", True)
+    assert history(plain) == () and asker(plain, Principal("eval")) == Principal("eval")
 
 
 def test_no_answers_leaves_the_slots_empty():

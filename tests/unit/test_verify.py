@@ -95,3 +95,38 @@ def test_chinese_quote_and_paraphrase():
     assert verify("“工作满五年后增加到20天。” [1]", [p]).citations[0].quote == "工作满五年后增加到20天。"
     assert verify("全职员工每年有15天带薪年休假[1]。", [p]).supported == 1
     assert verify("全职员工每年有30天带薪年休假[1]。", [p]).supported == 0
+
+
+PDF_PAGE = ("3. Approval\nClaims up to 500 EUR are approved by the line manager. Claims above 500 "
+            "EUR also need\napproval by the finance department.\n4. Travel\n")
+
+
+def test_a_quote_wrapped_over_two_lines_is_one_unit():
+    """A PDF-wrapped quote was cut by lines: its first half was lost, a quotation mark left
+    unbalanced (`approval by the finance department." [4]`)."""
+    p = passage(4, PDF_PAGE)
+    answer = ('The knowledge base says:\n"Claims above 500 EUR also need\napproval by the '
+              'finance department." [4]\n')
+    v = verify(answer, [p], exempt=["The knowledge base says:"])
+    assert v.supported == 1 and not v.removed
+    assert v.text.splitlines()[1] == ('"Claims above 500 EUR also need\napproval by the finance '
+                                      'department." [1]').split("\n")[0]
+    assert v.citations[0].quote == ("Claims above 500 EUR also need\napproval by the finance "
+                                    "department.")
+
+
+def test_the_verified_answer_is_what_the_answerer_selected():
+    """Verification re-cut the answer by lines: what was verified differed from the quotes."""
+    from assistant.evidence import Evidence
+    from assistant.extractive import ExtractiveAnswerer
+    from kb.core.text import query_terms
+
+    p = passage(1, PDF_PAGE)
+    q = "Which department also needs to approve claims above 500 EUR?"
+    ev = Evidence(query_terms(q), {}, [p])
+    chosen = ExtractiveAnswerer().select(ev, q)
+    raw = "".join(ExtractiveAnswerer().stream(q, [p], ev, "en"))
+    v = verify(raw, [p], exempt=["The knowledge base says:"])
+    assert [c.quote for c in v.citations] == [c.sentence.text for c in chosen]
+    assert '"Claims above 500 EUR also need approval by the finance department." [1]' in v.text
+    assert v.text.count('"') == 2 * len(chosen)  # every quotation mark balanced
