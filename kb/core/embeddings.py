@@ -219,6 +219,8 @@ class CachedEmbeddings(Embeddings):
         self.db = db
         self.model_id = model_id(inner)
         self.misses = 0  # texts actually sent to the model, for tests and benchmarks
+        # batches an ingest keeps in flight: several for a remote server, one for a local model
+        self.concurrency = getattr(inner, "concurrency", 1)
         self._ready = False
 
     def _init(self) -> None:
