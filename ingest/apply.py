@@ -51,6 +51,8 @@ class Writer:
         for index in self.indexes:
             index.upsert(item.chunks, vectors if index is self.vector_index else ())
         self.manifest.put(replace(item.record, ingested_at=time.time()))
+        if item.file.mtime_ns and item.record.size == item.file.size:
+            self.manifest.put_stats([item.file.stat])  # the next run need not read it
         if item.old is not None:  # a new document has no older chunks (recover() saw to that)
             for index in self.indexes:
                 index.delete_doc(doc_id, keep_version=item.record.version)
@@ -96,6 +98,7 @@ def apply(plan: Plan, writer: Writer, batches: Iterable[list[Prepared | Failed]]
         writer.delete(old)
     for old, acl in plan.relabel:
         writer.relabel(old, acl)
+    writer.manifest.put_stats(plan.restat)
     counts = {"added": 0, "updated": 0, "chunks": 0, "done": 0}
     total = len(plan.work())
     broken: list[str] = []  # the embedding error, once there is one: later batches are not sent

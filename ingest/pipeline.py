@@ -50,7 +50,7 @@ class Ingestor:
 
     def resolve(self, path: str | os.PathLike) -> tuple[str, str]:
         """(root, subtree) for a path: inside an already ingested root it is a part of it."""
-        return scope.resolve(path, (d.root for d in self.manifest.docs()))
+        return scope.resolve(path, self.manifest.roots())
 
     def plan(self, path: str | os.PathLike) -> Plan:
         root, subtree = self.resolve(path)
@@ -59,7 +59,10 @@ class Ingestor:
         rules = scope.access_rules(self.settings, root)
         existing = scope.in_scope(self.manifest.docs(), root, subtree)
         files = walk(root, exclude=(str(self.settings.home),), subtree=subtree)
-        found = scan(files, int(self.settings.max_file_mb * 1024 * 1024))
+        stats = self.manifest.file_stats(root)
+        known = {d.doc_id: (*stats[d.doc_id], d.content_hash) for d in existing
+                 if d.doc_id in stats}
+        found = scan(files, int(self.settings.max_file_mb * 1024 * 1024), known)
         return make_plan(root, subtree, found, existing, self.fingerprint, rules,
                          self.settings.max_file_mb)
 
@@ -80,8 +83,9 @@ class Ingestor:
                 report = _merge(report, part)
                 if not dry_run:
                     self.manifest.record_run(plan.root, part.to_json())
-            if not dry_run and self._prune is not None and all(
-                d.fingerprint == self.fingerprint for d in self.manifest.docs()
+            if not dry_run and not report.nothing_to_do and self._prune is not None and (  # a run
+                    # that changed nothing made no collection stale
+                self.manifest.fingerprints() <= {self.fingerprint}
             ):
                 self._prune()
             return replace(report, seconds=time.perf_counter() - started)
