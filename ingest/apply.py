@@ -34,16 +34,21 @@ class Writer:
         self.vector_index = vector_index
         self.fingerprint = fp
 
-    def recover(self) -> int:
-        """Remove chunks a crashed run left behind: anything not of the current version."""
-        pending = self.manifest.pending()
+    def recover(self, skip: frozenset[str] | set[str] = frozenset()) -> int:
+        """Remove chunks a crashed run left behind: anything not of the current version. Docs
+        in `skip` are left alone (queued: a live worker may be writing them)."""
+        pending = [d for d in self.manifest.pending() if d not in skip]
         for doc_id in pending:
-            rec = self.manifest.get(doc_id)
-            keep = rec.version if rec is not None and rec.status == "ok" else None
-            for index in self.indexes:
-                index.delete_doc(doc_id, keep_version=keep)
-            self.manifest.done(doc_id)
+            self.heal(doc_id)
         return len(pending)
+
+    def heal(self, doc_id: str) -> None:
+        """One document's journal entry: keep only the manifest's version in every index."""
+        rec = self.manifest.get(doc_id)
+        keep = rec.version if rec is not None and rec.status == "ok" else None
+        for index in self.indexes:
+            index.delete_doc(doc_id, keep_version=keep)
+        self.manifest.done(doc_id)
 
     def commit(self, item: Prepared, vectors) -> None:
         doc_id = item.record.doc_id

@@ -19,12 +19,15 @@ from ingest.discover import scan, walk
 from ingest.lock import held, writers_lock
 from ingest.parse import prepared_batches
 from ingest.plan import Plan, make_plan
+from ingest.queue import WorkQueue
 from kb.core.config import Settings
 from kb.core.embeddings import model_id
 from kb.core.ports import ChunkIndex, Lock, Manifest
 from kb.core.types import IngestReport
 
 __all__ = ["Ingestor", "Plan", "Progress"]
+
+QUEUE_LOCK_WAIT = 300.0  # seconds a queue worker waits for another one's planning
 
 
 class Ingestor:
@@ -37,6 +40,7 @@ class Ingestor:
         embedder,
         prune: Callable[[], object] | None = None,
         lock: Callable[[], Lock] | None = None,
+        queue: WorkQueue | None = None,
     ) -> None:
         self.settings = settings
         self._lock_factory = lock
@@ -47,6 +51,7 @@ class Ingestor:
         self.fingerprint = scope.fingerprint(model_id(embedder), settings)
         self._prune = prune  # drops vectors of other embedding models once none is current
         self._writer = Writer(manifest, self.indexes, vector_index, self.fingerprint)
+        self.queue = queue  # several workers share the sync through it (ingest/queue.py)
 
     def resolve(self, path: str | os.PathLike) -> tuple[str, str]:
         """(root, subtree) for a path: inside an already ingested root it is a part of it."""
@@ -72,6 +77,8 @@ class Ingestor:
 
     def run(self, paths: Sequence[str | os.PathLike], dry_run: bool = False,
             progress: Progress | None = None) -> IngestReport:
+        if self.queue is not None and not dry_run:
+            return self._run_shared(paths, progress)
         started = time.perf_counter()
         with held(self.lock(), self.settings.lock_timeout):
             if not dry_run:
@@ -89,6 +96,55 @@ class Ingestor:
             ):
                 self._prune()
             return replace(report, seconds=time.perf_counter() - started)
+
+    def _run_shared(self, paths: Sequence[str | os.PathLike],
+                    progress: Progress | None) -> IngestReport:
+        """One worker of several (ingest/queue.py): plan and enqueue under the writers' lock,
+        then drain the queue alongside the other workers, without the lock."""
+        assert self.queue is not None
+        started = time.perf_counter()
+        wait = max(self.settings.lock_timeout, QUEUE_LOCK_WAIT)  # planning holds it briefly
+        parts: dict[str, IngestReport] = {}
+        with held(self.lock(), wait):
+            self._writer.recover(skip=self.queue.queued())
+            plans = [self.plan(p) for p in paths]
+            for plan in plans:
+                self.queue.fill(plan.root, [(f, h) for f, h, _ in plan.work()])
+                rest = replace(plan, add=[], update=[], retry=[])  # deletions, relabels, stats
+                parts[plan.root] = apply(rest, self._writer, (), self.embedder)
+        for plan in plans:
+            while True:
+                with self.queue.claim(plan.root, self.settings.ingest_queue_claim) as items:
+                    if not items:
+                        break
+                    part = self.apply(self._claimed_plan(plan, items), progress)
+                parts[plan.root] = _merge(parts[plan.root], replace(part, unchanged=0))
+            self.manifest.record_run(plan.root, parts[plan.root].to_json())
+        report = IngestReport()
+        for part in parts.values():
+            report = _merge(report, part)
+        if not report.nothing_to_do and self._prune is not None and (
+                self.manifest.fingerprints() <= {self.fingerprint}):
+            self._prune()
+        return replace(report, seconds=time.perf_counter() - started)
+
+    def _claimed_plan(self, plan: Plan, items) -> Plan:
+        """The claimed files as a plan of their own, each against its manifest row as it is
+        now; a document a dead worker left half-written is healed first."""
+        half_written = set(self.manifest.pending())
+        sub = Plan(root=plan.root, subtree=plan.subtree, rules=plan.rules)
+        for item in items:
+            doc_id = item.file.doc_id
+            if doc_id in half_written:
+                self._writer.heal(doc_id)
+            old = self.manifest.get(doc_id)
+            if old is None:
+                sub.add.append((item.file, item.content_hash))
+            elif old.status != "ok":
+                sub.retry.append((item.file, item.content_hash, old))
+            else:
+                sub.update.append((item.file, item.content_hash, old))
+        return sub
 
     def recover(self) -> int:
         """Remove chunks a crashed run left behind: anything not of the current version."""

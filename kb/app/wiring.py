@@ -220,7 +220,13 @@ class App:
             self.settings, self.manifest, [vectors, self.keyword_index], vectors, self.embedder,
             prune=lambda: vectors.prune_siblings(self.settings.collection),
             lock=self._pg_lock if self.db.dialect == "postgresql" else None,
+            queue=self._queue() if self.settings.ingest_queue else None,
         )
+
+    def _queue(self):
+        from ingest.queue import WorkQueue
+
+        return self._once("queue", lambda: WorkQueue(self.db, self.settings.database_url.strip()))
 
     def _pg_lock(self):
         from kb.core.postgres import AdvisoryLock
@@ -266,6 +272,8 @@ class App:
             self.embedder, self.embedder.db, model_id=self.embedder.model_id))
 
     def close(self) -> None:
+        if "queue" in self._cache:
+            self._cache["queue"].close()
         for key in ("db",):
             if key in self._cache:
                 self._cache[key].close()

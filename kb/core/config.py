@@ -208,6 +208,13 @@ class Settings(BaseSettings):
         0.0, ge=0, description="Seconds an ingest waits for another one to finish (0 = refuse)."
     )
     ingest_workers: int = Field(2, ge=1, description="Threads parsing files while embedding.")
+    ingest_queue: bool = Field(
+        False, description="Share each sync with other `kb ingest` workers through a work queue "
+        "in PostgreSQL (needs `database_url`, a Chroma server and usually `embedding_url`; "
+        "docs/SCALING.md).")
+    ingest_queue_claim: int = Field(
+        16, ge=1, description="Files a queue worker takes at once (redone by another worker "
+        "if it dies).")
     max_pages: int = Field(
         2000, ge=1, description="Documents with more pages (PDF pages, slides, image frames) are "
         "refused as too_large.")
