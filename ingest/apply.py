@@ -50,18 +50,26 @@ class Writer:
             index.delete_doc(doc_id, keep_version=keep)
         self.manifest.done(doc_id)
 
-    def commit(self, item: Prepared, vectors) -> None:
-        doc_id = item.record.doc_id
-        self.manifest.begin(doc_id)
-        for index in self.indexes:
-            index.upsert(item.chunks, vectors if index is self.vector_index else ())
-        self.manifest.put(replace(item.record, ingested_at=time.time()))
-        if item.file.mtime_ns and item.record.size == item.file.size:
-            self.manifest.put_stats([item.file.stat])  # the next run need not read it
-        if item.old is not None:  # a new document has no older chunks (recover() saw to that)
+    def commit(self, items: Sequence[Prepared], vectors) -> None:
+        """Documents with their vectors (in order): every journal entry first, then all their
+        chunks in one write per index (an embedded Chroma upsert costs ~0.1 s however few
+        chunks it holds), then each manifest row flips and its old chunks go."""
+        for item in items:
+            self.manifest.begin(item.record.doc_id)
+        chunks = [c for item in items for c in item.chunks]
+        if chunks:
             for index in self.indexes:
-                index.delete_doc(doc_id, keep_version=item.record.version)
-        self.manifest.done(doc_id)
+                index.upsert(chunks, vectors if index is self.vector_index else ())
+        now = time.time()
+        for item in items:
+            doc_id = item.record.doc_id
+            self.manifest.put(replace(item.record, ingested_at=now))
+            if item.file.mtime_ns and item.record.size == item.file.size:
+                self.manifest.put_stats([item.file.stat])  # the next run need not read it
+            if item.old is not None:  # a new document has no older chunks (recover() saw to that)
+                for index in self.indexes:
+                    index.delete_doc(doc_id, keep_version=item.record.version)
+            self.manifest.done(doc_id)
 
     def record_failure(self, plan: Plan, item: Failed) -> None:
         doc_id = item.file.doc_id
@@ -93,7 +101,7 @@ def apply(plan: Plan, writer: Writer, batches: Iterable[list[Prepared | Failed]]
           progress: Progress | None = None) -> IngestReport:
     """Deletions and relabels first, then each batch of prepared documents of `plan.work()`:
     embedded together (in the background, `embedder.concurrency` batches in flight, so the
-    model never waits for parsing or writing), written one document at a time, in order.
+    model never waits for parsing or writing), written together, in order.
 
     When the embedding model fails (a remote server down) the documents of that batch and of
     every later one fail with code `embedding` and nothing of theirs is written: an updated
@@ -114,7 +122,9 @@ def apply(plan: Plan, writer: Writer, batches: Iterable[list[Prepared | Failed]]
         except EmbeddingServerError as exc:
             broken[:] = [str(exc)]
             vecs = None
-        offset = 0
+        fresh = [item for item in batch if isinstance(item, Prepared)]
+        if vecs is not None:
+            writer.commit(fresh, vecs)
         for item in batch:
             counts["done"] += 1
             if isinstance(item, Failed):
@@ -123,10 +133,7 @@ def apply(plan: Plan, writer: Writer, batches: Iterable[list[Prepared | Failed]]
             elif vecs is None:
                 failed.append(FileError(item.file.rel, "embedding", broken[0]))
             else:
-                n = len(item.chunks)
-                writer.commit(item, vecs[offset : offset + n])
-                offset += n
-                counts["chunks"] += n
+                counts["chunks"] += len(item.chunks)
                 was_searchable = item.old is not None and item.old.status == "ok"
                 counts["updated"] += was_searchable
                 counts["added"] += not was_searchable
