@@ -100,3 +100,29 @@ def test_two_workers_share_a_sync_and_a_killed_one_is_picked_up(tmp_path, server
         assert third.returncode == 0, err
         report = json.loads(out)
         assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 24)
+
+
+def test_claims_never_overlap_and_a_failed_claim_gives_its_rows_back(pg_db, pg_url):
+    from ingest.discover import FoundFile
+    from ingest.queue import WorkQueue
+
+    a, b = WorkQueue(pg_db, pg_url), WorkQueue(pg_db, pg_url)
+    files = [FoundFile(f"/r/f{i}", f"f{i}", f"id{i}", i, 1) for i in range(5)]
+    a.fill("/r", [(f, "h") for f in files])
+    a.fill("/r", [(files[0], "other")])  # already queued: stays as it was
+    try:
+        with a.claim("/r", 3) as mine:
+            with b.claim("/r", 10) as theirs:
+                assert {c.file.doc_id for c in mine} == {"id0", "id1", "id2"}
+                assert {c.file.doc_id for c in theirs} == {"id3", "id4"}
+                assert mine[0].content_hash == "h" and mine[0].file.abs_path == "/r/f0"
+            assert a.size("/r") == 3
+            raise RuntimeError("worker failed mid-claim")
+    except RuntimeError:
+        pass
+    assert a.size("/r") == 3, "a failed claim must give its rows back"
+    with b.claim("/r", 10) as again:
+        assert len(again) == 3
+    assert a.size("/r") == 0
+    a.close()
+    b.close()
