@@ -90,10 +90,9 @@ class Ingestor:
                 report = _merge(report, part)
                 if not dry_run:
                     self.manifest.record_run(plan.root, part.to_json())
-            if not dry_run and not report.nothing_to_do and self._prune is not None and (  # a run
-                    # that changed nothing made no collection stale
-                self.manifest.fingerprints() <= {self.fingerprint}
-            ):
+            # a run that changed nothing made no collection stale (and need not open Chroma)
+            if not dry_run and not report.nothing_to_do and self._prune is not None and (
+                    self.manifest.fingerprints() <= {self.fingerprint}):
                 self._prune()
             return replace(report, seconds=time.perf_counter() - started)
 
