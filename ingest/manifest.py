@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from kb.core.types import DocRecord
 from kb.core.ports import Database
@@ -42,7 +43,17 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     finished_at {FLOAT} NOT NULL,
     report TEXT NOT NULL
 );
+""", """
+CREATE TABLE IF NOT EXISTS file_stats (
+    doc_id TEXT PRIMARY KEY,
+    size BIGINT NOT NULL,
+    mtime_ns BIGINT NOT NULL
+);
 """]
+
+# A file modified within this many nanoseconds of being recorded may change again within the
+# same timestamp tick without its size or time changing: its stat is not trusted (it is hashed).
+RACY_NS = 2_000_000_000
 
 _COLUMNS = (
     "doc_id", "root", "path", "content_hash", "fingerprint", "version", "acl", "mime", "title",
@@ -52,8 +63,14 @@ _COLUMNS = (
 
 def _row_to_record(row) -> DocRecord:
     values = dict(row)
-    values["acl"] = frozenset(json.loads(values["acl"]))
+    values["acl"] = _acl(values["acl"])
     return DocRecord(**values)
+
+
+@lru_cache(maxsize=1024)
+def _acl(stored: str) -> frozenset[str]:
+    """Access labels as stored (JSON); a corpus has few distinct ones, so each is parsed once."""
+    return frozenset(json.loads(stored))
 
 
 class SqliteManifest:
@@ -96,6 +113,41 @@ class SqliteManifest:
         self._init()
         with self.db.tx() as conn:
             conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            conn.execute("DELETE FROM file_stats WHERE doc_id = ?", (doc_id,))
+
+    def roots(self) -> list[str]:
+        """Every ingested root (one query, however many documents)."""
+        self._init()
+        return [r["root"] for r in self.db.query("SELECT DISTINCT root FROM documents")]
+
+    def fingerprints(self) -> set[str]:
+        """The pipeline fingerprints the documents were built under."""
+        self._init()
+        return {r["fingerprint"] for r in
+                self.db.query("SELECT DISTINCT fingerprint FROM documents")}
+
+    def file_stats(self, root: str) -> dict[str, tuple[int, int]]:
+        """doc_id -> (size, mtime_ns) of each file of `root` when its row was written: a file
+        that still has both was not changed and need not be read (one query for the root)."""
+        self._init()
+        rows = self.db.query(
+            "SELECT s.doc_id, s.size, s.mtime_ns FROM file_stats s JOIN documents d"
+            " ON d.doc_id = s.doc_id WHERE d.root = ? AND d.status = 'ok'", (root,))
+        return {r["doc_id"]: (r["size"], r["mtime_ns"]) for r in rows}
+
+    def put_stats(self, stats: Iterable[tuple[str, int, int]]) -> None:
+        """Remember (doc_id, size, mtime_ns) of files whose rows hold their current content;
+        a recently modified file is remembered as untrusted (mtime 0), so it is hashed again."""
+        self._init()
+        now = time.time_ns()
+        rows = [(d, size, m if m and m < now - RACY_NS else 0) for d, size, m in stats]
+        if not rows:
+            return
+        with self.db.tx() as conn:
+            conn.executemany(
+                "INSERT INTO file_stats (doc_id, size, mtime_ns) VALUES (?, ?, ?)"
+                " ON CONFLICT (doc_id) DO UPDATE SET size = excluded.size,"
+                " mtime_ns = excluded.mtime_ns", rows)
 
     def current_versions(self, doc_ids: Iterable[str]) -> Mapping[str, str]:
         self._init()

@@ -32,6 +32,8 @@ class Plan:
     delete: list[DocRecord] = field(default_factory=list)
     failed: list[FileError] = field(default_factory=list)
     rules: Labels | None = None
+    # (doc_id, size, mtime_ns) of kept files that had to be hashed: remembered, not hashed again
+    restat: list[tuple[str, int, int]] = field(default_factory=list)
 
     def work(self) -> list[Work]:
         """The files to load, chunk, embed and write, in order."""
@@ -81,10 +83,13 @@ def make_plan(root: str, subtree: str, found: Iterable[Found], existing: Iterabl
             plan.retry.append((f, item.content_hash, old))
         elif old.content_hash != item.content_hash or old.fingerprint != fp:
             plan.update.append((f, item.content_hash, old))
-        elif old.acl != acl:
-            plan.relabel.append((old, acl))
         else:
-            plan.unchanged.append(old)
+            if not item.from_stat:
+                plan.restat.append(f.stat)
+            if old.acl != acl:
+                plan.relabel.append((old, acl))
+            else:
+                plan.unchanged.append(old)
     attachments.settle(plan, rows, seen)  # children follow their parent; the rest is gone
     return plan
 

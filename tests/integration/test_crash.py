@@ -16,9 +16,9 @@ from kb.core.testing.fakes import BagOfWordsEmbeddings
 from tests.helpers import assert_indexes_match_disk, expected_chunk_ids
 
 POINTS = [
+    # one upsert per index holds every document of a batch (ingest/apply.py Writer.commit)
     ("ChromaVectorIndex.upsert", 1),  # new chunks in Chroma only
-    ("ChromaVectorIndex.upsert", 2),
-    ("FtsKeywordIndex.upsert", 2),  # new chunks in both indexes, manifest not flipped
+    ("FtsKeywordIndex.upsert", 1),  # new chunks in both indexes, manifest not flipped
     ("SqliteManifest.put", 1),  # flipped, old chunks still there
     ("SqliteManifest.put", 2),
     ("ChromaVectorIndex.delete_doc", 1),  # old chunks gone from Chroma, not from FTS

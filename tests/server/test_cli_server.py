@@ -52,7 +52,7 @@ def test_ingest_search_ask_status_delete_on_chroma_server_and_postgres(tmp_path,
         assert conn.execute("SELECT count(*) FROM documents WHERE status = 'ok'").fetchone()[0] == 9
         assert conn.execute("SELECT count(*) FROM kw_chunks").fetchone()[0] == report["chunks"]
         versions = dict(conn.execute("SELECT component, version FROM schema_versions").fetchall())
-        assert versions == {"manifest": 1, "keyword": 1}
+        assert versions == {"manifest": 2, "keyword": 1}  # manifest 2: file stats
     client = http_client(chroma_server.url)
     [name] = [c.name for c in client.list_collections()
               if c.name.startswith(server_env["KB_COLLECTION"] + "-")]

@@ -21,8 +21,9 @@ from tests.integration.test_crash import make_state_a, make_state_b, state
 pytestmark = pytest.mark.slow
 
 POINTS = [
-    ("ChromaVectorIndex.upsert", 2),  # new chunks in Chroma only
-    ("PgKeywordIndex.upsert", 2),  # in both indexes, manifest not flipped
+    # one upsert per index holds every document of a batch (ingest/apply.py Writer.commit)
+    ("ChromaVectorIndex.upsert", 1),  # new chunks in Chroma only
+    ("PgKeywordIndex.upsert", 1),  # in both indexes, manifest not flipped
     ("SqliteManifest.put", 2),  # flipped, old chunks still there
     ("ChromaVectorIndex.delete_doc", 1),  # old chunks gone from Chroma, not from PostgreSQL
     ("SqliteManifest.remove", 1),  # a deleted file's row gone, its chunks not
