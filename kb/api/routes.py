@@ -5,10 +5,12 @@ never existed answer the same 404."""
 
 from __future__ import annotations
 
+import mimetypes
 import time
+from urllib.parse import quote as url_quote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
 from kb.api.common import caller, question_text, service
 from kb.api.errors import ApiError, documented
@@ -80,13 +82,16 @@ def passage(doc_id: str, request: Request, start: int = Query(ge=0), end: int = 
     return kb.open_passage(doc_id, ident.principal, page, start, end, quote).to_json()
 
 
-@router.get("/documents/{doc_id}/file", response_class=FileResponse,
+@router.get("/documents/{doc_id}/file", response_class=Response,
             responses={200: {"content": {"application/octet-stream": {}},
                              "description": "The original file."}, **documented(401, 404)})
 def original(doc_id: str, request: Request, ident: Identity = Depends(caller)):
-    """The original file of a document the caller may read."""
-    path = service(request).original_file(doc_id, ident.principal)
-    return FileResponse(path, filename=path.name)
+    """The original file of a document the caller may read: the bytes that were ingested (their
+    hash checked against the manifest), never a file swapped in since."""
+    f = service(request).original_file(doc_id, ident.principal)
+    kind = mimetypes.guess_type(f.name)[0] or "application/octet-stream"
+    disposition = "attachment; filename*=UTF-8''" + url_quote(f.name)
+    return Response(f.data, media_type=kind, headers={"Content-Disposition": disposition})
 
 
 @router.get("/conversations", response_model=list[ConversationOut], responses=documented(401))
