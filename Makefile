@@ -9,7 +9,7 @@ PIP    := $(BIN)/python -m pip
 # torch comes first, pinned, from this machine's local CPU wheel: nothing may pull a CUDA build.
 TORCH  := torch==2.13.0
 
-.PHONY: run test bench install install-dev serve clean
+.PHONY: run test test-fast bench install install-dev serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ serve: install
 
 test: install-dev
 	$(BIN)/python -m pytest -q
+
+# the fast subset for one's own loop: no real model, no spawned servers (CI runs everything)
+test-fast: install-dev
+	$(BIN)/python -m pytest -q -m 'not slow'
 
 bench: install-dev
 	$(BIN)/python bench/ingest.py

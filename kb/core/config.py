@@ -102,8 +102,10 @@ class Settings(BaseSettings):
         "of on dense evidence alone (the keyword index cannot match them).",
     )
     keyword_translation: bool = Field(
-        True, description="Also search the keyword index with the query's terms translated "
-        "(CC-CEDICT) and their synonyms, weighted below the words asked (see docs/RETRIEVAL.md).",
+        False, description="Also search the keyword index with the query's terms translated "
+        "(CC-CEDICT) and their synonyms, weighted below the words asked (see docs/RETRIEVAL.md). "
+        "Off by default until the refusal model is refitted on it: the translated keyword "
+        "scores let unrelated other-language passages through the cross-language refusal.",
     )
     keyword_translation_weight: float = Field(
         0.5, ge=0, le=1.0, description="A chunk's keyword score from the translated query counts "

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -115,35 +116,46 @@ def test_the_page_in_a_browser_makes_no_outside_request(audited):
 
     try:
         _wait_healthy(url, server)
-        with sync_api.sync_playwright() as p:
-            b = browser(p)
-            ctx = b.new_context()
-            ctx.set_default_timeout(60_000)
-            ctx.route("**/*", intercept)
-            page = ctx.new_page()
-            page.on("websocket", lambda ws: sockets.append(ws.url))
-            page.goto(url)
-            box = page.get_by_placeholder("Ask a question about the documents")
-            box.fill("How much do parking permits cost per month?")
-            box.press("Enter")
-            page.locator("button", has_text="parking.md").first.click()
-            page.locator("mark.kb-quote").first.wait_for()
-            page.wait_for_load_state("networkidle")
-            shown = [_hostile_elements(page)]
-            page.goto(url + "/search")
-            search = page.get_by_label("Search")
-            search.fill("parking permits")
-            search.press("Enter")
-            page.get_by_text("Parking policy").first.wait_for()
-            page.get_by_role("button", name="Preview").first.click()
-            page.locator("[class*='st-key-kb-preview-search'] mark.kb-quote").wait_for()
-            page.wait_for_load_state("networkidle")
-            shown.append(_hostile_elements(page))
-            page.goto(url + "/library")
-            page.get_by_role("button", name="Re-ingest this folder").wait_for()
-            page.wait_for_load_state("networkidle")
-            shown.append(_hostile_elements(page))
-            b.close()
+        shown: list = []
+
+        def drive() -> None:  # its own thread: sync Playwright refuses a thread with a running
+            # asyncio loop, which other tests' async fixtures may leave behind in the main one
+            with sync_api.sync_playwright() as p:
+                b = browser(p)
+                ctx = b.new_context()
+                ctx.set_default_timeout(60_000)
+                ctx.route("**/*", intercept)
+                page = ctx.new_page()
+                page.on("websocket", lambda ws: sockets.append(ws.url))
+                page.goto(url)
+                box = page.get_by_placeholder("Ask a question about the documents")
+                box.fill("How much do parking permits cost per month?")
+                box.press("Enter")
+                page.locator("button", has_text="parking.md").first.click()
+                page.locator("mark.kb-quote").first.wait_for()
+                page.wait_for_load_state("networkidle")
+                shown.append(_hostile_elements(page))
+                page.goto(url + "/search")
+                search = page.get_by_label("Search")
+                search.fill("parking permits")
+                search.press("Enter")
+                page.get_by_text("Parking policy").first.wait_for()
+                page.get_by_role("button", name="Preview").first.click()
+                page.locator("[class*='st-key-kb-preview-search'] mark.kb-quote").wait_for()
+                page.wait_for_load_state("networkidle")
+                shown.append(_hostile_elements(page))
+                page.goto(url + "/library")
+                page.get_by_role("button", name="Re-ingest this folder").wait_for()
+                page.wait_for_load_state("networkidle")
+                shown.append(_hostile_elements(page))
+                b.close()
+
+        errors: list[BaseException] = []
+        worker = threading.Thread(target=lambda: _capture(drive, errors))
+        worker.start()
+        worker.join(600)
+        if errors:
+            raise errors[0]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -154,3 +166,10 @@ def test_the_page_in_a_browser_makes_no_outside_request(audited):
     assert requested and sockets and outside == []
     assert any("streamlit" in p for p in a.processes())  # the server process was audited
     assert a.violations() == []
+
+
+def _capture(fn, errors: list) -> None:
+    try:
+        fn()
+    except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+        errors.append(exc)

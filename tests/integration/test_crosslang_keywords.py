@@ -34,6 +34,7 @@ def corpus_app(settings, fake_embedder, corpus, lexicon):
         "# Travel\n\nThe hotel limit on a business trip is 150 EUR per night.\n", encoding="utf-8")
 
     def make(**update):
+        update = {"keyword_translation": True, **update}  # off by default (docs/RETRIEVAL.md)
         app = build(settings.model_copy(update=update), embedder_override=fake_embedder,
                     lexicon_override=lexicon)
         app.ingestor().run([str(corpus)])
@@ -137,7 +138,8 @@ def test_a_view_that_says_little_does_not_outrank_the_words_asked(settings, fake
         "# Changing your name\n\nTo change your name, call HR and give your new name.\n",
         encoding="utf-8")
     (corpus / "other_zh.md").write_text("# 海水鱼\n\n海水鱼的种类很多。\n", encoding="utf-8")
-    app = build(settings, embedder_override=fake_embedder, lexicon_override=lexicon)
+    app = build(settings.model_copy(update={"keyword_translation": True}),
+                embedder_override=fake_embedder, lexicon_override=lexicon)
     app.ingestor().run([str(corpus)])
     try:
         got = app.searcher().search("午鱼的别名叫什么？", ANYONE, mode="keyword")

@@ -172,15 +172,18 @@ def test_encrypted_pdfs_without_their_password_fail_as_encrypted():
 
 
 def test_large_file_streams_through_with_bounded_memory(tmp_path):
-    """The 20 MB file is ingested (under the default 50 MB limit), its middle sentinel is found,
-    and neither the pipeline nor the parser process grows without bound."""
+    """The 20 MB file is ingested when the extracted-text cap allows it (its 13.8 M characters
+    are over the default KB_MAX_FILE_CHARS, which refuses it as too_large: see
+    test_size_caps.py), its middle sentinel is found, and neither the pipeline nor the parser
+    process grows without bound."""
     subprocess.run([sys.executable, str(SHARED_EVAL / "gen_fixtures.py"), "--large", "--out",
                     str(tmp_path)], check=True, capture_output=True)
     big = tmp_path / "files" / "synthetic" / "large_20MB.txt"
     assert big.stat().st_size == 20_000_000
     out = subprocess.run(
         [sys.executable, str(REPO / "bench" / "ingest_probe.py"), str(big.parent),
-         "--needle", "amber-falcon-42", "--chunk-size", "1000"],
+         "--needle", "amber-falcon-42", "--chunk-size", "1000",
+         "--set", "max_file_chars=30000000"],
         check=True, capture_output=True, text=True, timeout=600,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])

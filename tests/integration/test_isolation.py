@@ -89,7 +89,7 @@ def test_pipeline_reports_timeout_and_keeps_going(tmp_path, settings):
     root.mkdir()
     shutil.copy(HUGE_PDF, root / "huge.pdf")
     (root / "note.txt").write_text("年假十五天。Annual leave is fifteen days.", encoding="utf-8")
-    limited = settings.model_copy(update={"load_timeout": 1.5})
+    limited = settings.model_copy(update={"load_timeout": 0.5})  # pdfium reads it in ~2 s
     index = InMemoryIndex()
     db = Database(limited.db_path)
     report = Ingestor(limited, SqliteManifest(db), [index], index, BagOfWordsEmbeddings()).run([root])
