@@ -255,3 +255,42 @@ def read_scored(db: Database, top: Sequence[tuple[float, int]]) -> list[tuple[Ch
     out = [(by_rowid[rowid], score) for score, rowid in top if rowid in by_rowid]
     out.sort(key=lambda cs: (-cs[1], cs[0].chunk_id))
     return out
+
+
+class Bm25Index:
+    """What both keyword indexes share above their storage: the constructor's settings, deleting
+    a document's rows, and every read scored with visible statistics. A subclass brings its
+    storage: `_init()` (schema on first use), `_delete_where(conn, where, params)` (rows and
+    their statistics) and `candidates(...)` (the pool query of its engine, see Scorable)."""
+
+    def __init__(self, db: Database, pool: int = 100, common_cutoff: float = 0.05) -> None:
+        self.db = db
+        self.pool = pool  # candidates rescored per query (at least k)
+        self.common_cutoff = common_cutoff  # share of readable chunks above which a term is common
+        self._ready = False
+
+    def delete_doc(self, doc_id: str, keep_version: str | None = None) -> None:
+        self._init()
+        with self.db.tx() as conn:
+            if keep_version is None:
+                self._delete_where(conn, "doc_id = ?", (doc_id,))
+            else:
+                self._delete_where(conn, "doc_id = ? AND version != ?", (doc_id, keep_version))
+
+    def visible_stats(self, terms: Sequence[str],
+                      tokens: Iterable[str]) -> tuple[int, float, dict[str, int]]:
+        """(chunks, average length, {term: df}) over the chunks readable with `tokens`."""
+        self._init()
+        return visible_stats(self.db, terms, tokens)
+
+    def term_weights(self, terms: Sequence[str], tokens: Iterable[str]) -> dict[str, float]:
+        """{term: idf among the chunks readable with `tokens`} (see term_weights above)."""
+        n_docs, _, df = self.visible_stats(terms, tokens)
+        return term_weights(terms, n_docs, df)
+
+    def search(self, query: str, k: int, tokens: Iterable[str], views: Sequence = (),
+               view_weight: float = 0.5) -> list[tuple[Chunk, float]]:
+        """BM25 over the readable chunks, best first, in [0, 1); `views` are the query
+        translated (retriever/translation.py), scored at `view_weight` (see search above)."""
+        self._init()
+        return search(self, query, k, tokens, views, view_weight)

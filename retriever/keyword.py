@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from kb.core.ports import Database
 from kb.core.types import Chunk
 from retriever import bm25
 from retriever.bm25 import CHUNK_COLUMNS, TOKENIZER_VERSION, index_text, label_of, row_to_chunk
@@ -76,18 +75,12 @@ def fts_query(terms: Iterable[str], every: bool = False) -> str:
     return op.join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(terms))
 
 
-class FtsKeywordIndex:
+class FtsKeywordIndex(bm25.Bm25Index):
     """Cheap to construct; tables are created (or rebuilt after a tokenizer change) on first use.
 
     `pool` is how many FTS5 candidates are rescored per query (at least k); `common_cutoff` is
     the share of readable chunks above which a term no longer makes candidates on its own.
     """
-
-    def __init__(self, db: Database, pool: int = 100, common_cutoff: float = 0.05) -> None:
-        self.db = db
-        self.pool = pool
-        self.common_cutoff = common_cutoff
-        self._ready = False
 
     # ------------------------------------------------------------------ schema
     def _init(self) -> None:
@@ -164,14 +157,6 @@ class FtsKeywordIndex:
             conn.execute("DELETE FROM kw_acl WHERE chunk_rowid = ?", (rowid,))
             conn.execute("DELETE FROM kw_chunks WHERE rowid = ?", (rowid,))
 
-    def delete_doc(self, doc_id: str, keep_version: str | None = None) -> None:
-        self._init()
-        with self.db.tx() as conn:
-            if keep_version is None:
-                self._delete_where(conn, "doc_id = ?", (doc_id,))
-            else:
-                self._delete_where(conn, "doc_id = ? AND version != ?", (doc_id, keep_version))
-
     def relabel(self, doc_id: str, acl: frozenset[str]) -> None:
         self._init()
         new = label_of(acl)
@@ -221,24 +206,6 @@ class FtsKeywordIndex:
             " ORDER BY c.ordinal",
             [doc_id, version, *allowed])
         return [row_to_chunk(r) for r in rows]
-
-    def visible_stats(self, terms: Sequence[str],
-                      tokens: Iterable[str]) -> tuple[int, float, dict[str, int]]:
-        """(chunks, average length, {term: df}) over the chunks readable with `tokens`."""
-        self._init()
-        return bm25.visible_stats(self.db, terms, tokens)
-
-    def term_weights(self, terms: Sequence[str], tokens: Iterable[str]) -> dict[str, float]:
-        """{term: idf among the chunks readable with `tokens`} (bm25.term_weights)."""
-        n_docs, _, df = self.visible_stats(terms, tokens)
-        return bm25.term_weights(terms, n_docs, df)
-
-    def search(self, query: str, k: int, tokens: Iterable[str], views: Sequence = (),
-               view_weight: float = 0.5) -> list[tuple[Chunk, float]]:
-        """BM25 over the readable chunks, best first, in [0, 1); `views` are the query
-        translated (retriever/translation.py), scored at `view_weight` (see bm25.search)."""
-        self._init()
-        return bm25.search(self, query, k, tokens, views, view_weight)
 
     def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
                    limit: int, weights: dict[str, float] | None = None) -> list:
