@@ -165,7 +165,8 @@ class PgKeywordIndex(bm25.Bm25Index):
         return int(self.db.query("SELECT count(*) AS n FROM kw_chunks")[0]["n"])
 
     def compact(self) -> None:
-        """Nothing from a client: deleted tuples are reclaimed by the server's (auto)VACUUM."""
+        """Nothing here: the database's `checkpoint` (VACUUM as `server_purge` says) rewrites
+        the tables after a deletion."""
 
     def all_chunks(self) -> list[Chunk]:
         """Every stored chunk (the embedding cache keeps only their vectors)."""

@@ -60,7 +60,7 @@ def open_database(settings: Settings):
     if url.startswith(("postgresql://", "postgres://")):
         from kb.core.postgres import PostgresDatabase
 
-        return PostgresDatabase(url, settings.database_pool)
+        return PostgresDatabase(url, settings.database_pool, settings.server_purge)
     if url.startswith("sqlite:///"):
         return Database(url[len("sqlite:///"):])
     raise ValueError(f"KB_DATABASE_URL={url!r}: expected postgresql://... or sqlite:///PATH")
@@ -177,7 +177,8 @@ class App:
         from retriever.dense import ChromaVectorIndex
 
         factory = self.chroma_client_factory or self._chroma_client
-        local = None if self.settings.chroma_url.strip() else str(self.settings.chroma_path)
+        s = self.settings
+        local = (s.chroma_server_path.strip() or None) if s.chroma_url.strip() else str(s.chroma_path)
         return self._once("vectors", lambda: ChromaVectorIndex(
             factory, self.collection_name, self.settings.dense_overfetch, local_path=local))
 
@@ -230,15 +231,16 @@ class App:
     def purge(self) -> dict[str, int]:
         """After deletions, the deleted texts leave every store's files: Chroma's local queue
         and pages, the FTS5 segments, the embedding cache (vectors of texts no chunk has any
-        more), the SQLite WAL files. Server stores: see docs/DEPLOY.md."""
+        more), the SQLite WAL files; in server mode the Chroma server's files when
+        `chroma_server_path` reaches them, and PostgreSQL's tables and WAL as `server_purge`
+        says (docs/DEPLOY.md)."""
         from ingest.chunking import context_text
 
         cleared = self.vector_index.compact()
         self.keyword_index.compact()
         dropped = self.embedder.retain(context_text(c.title, c.section, c.text)
                                        for c in self.keyword_index.all_chunks())
-        self.db.checkpoint()
-        return {"chroma_queue_records": cleared, "cached_vectors": dropped}
+        return {"chroma_queue_records": cleared, "cached_vectors": dropped, **self.db.checkpoint()}
 
     def _queue(self):
         from ingest.queue import WorkQueue

@@ -297,6 +297,15 @@ class Settings(BaseSettings):
         "index and records in PostgreSQL (extra `postgres`); '' = SQLite under `home`.")
     database_pool: int = Field(
         8, ge=1, description="Most PostgreSQL connections one process opens.")
+    server_purge: Literal["full", "vacuum", "off"] = Field(
+        "full", description="After a deletion, how PostgreSQL loses the deleted text: 'full' "
+        "rewrites this schema's tables (VACUUM FULL: each table is locked while it is rewritten), "
+        "then rotates the WAL; 'vacuum' (plain VACUUM, no lock: index pages may keep text until "
+        "they are reused); 'off' (autovacuum's pace). See docs/DEPLOY.md.")
+    chroma_server_path: str = Field(
+        "", description="The Chroma server's data directory as this machine sees it (same host "
+        "or a shared volume); when set, deletions compact it as they compact the embedded store "
+        "(its write-ahead queue keeps deleted texts). '' = the server compacts by itself.")
     watch_interval: float = Field(
         30.0, gt=0, description="Seconds between two looks at the folders of `kb ingest "
         "--watch`.")

@@ -27,8 +27,9 @@ class Database(Protocol):
 
     def migrate(self, component: str, steps: Sequence[str | dict[str, str]]) -> int: ...
 
-    def checkpoint(self) -> None:
-        """Make deleted rows unreadable in the files (SQLite: WAL checkpoint; server: no-op)."""
+    def checkpoint(self) -> dict[str, int]:
+        """Make deleted rows unreadable in the files (SQLite: WAL checkpoint; PostgreSQL: VACUUM
+        and WAL rotation as its `purge` allows). Returns counts of what was done, by name."""
 
     def close(self) -> None: ...
 

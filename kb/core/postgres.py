@@ -8,6 +8,7 @@ read in parallel.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from contextlib import contextmanager
 from typing import Any
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
+log = logging.getLogger(__name__)
+PURGES = ("full", "vacuum", "off")  # the `server_purge` setting
 SCHEMA_LOCK = 7_316_001  # advisory lock key taken while migrating
 
 
@@ -75,9 +78,12 @@ class _Conn:
 class PostgresDatabase:
     dialect = "postgresql"
 
-    def __init__(self, url: str, pool_size: int = 8) -> None:
+    def __init__(self, url: str, pool_size: int = 8, purge: str = "full") -> None:
+        if purge not in PURGES:
+            raise ValueError(f"purge={purge!r}: expected one of {', '.join(PURGES)}")
         self.url = url
         self.pool_size = pool_size
+        self.purge = purge
         self._idle: list[Any] = []
         self._open = 0
         self._cv = threading.Condition()
@@ -147,8 +153,46 @@ class PostgresDatabase:
 
         return migrate(self, component, steps)
 
-    def checkpoint(self) -> None:
-        """Nothing to do from a client: the server owns its WAL and VACUUM (docs/DEPLOY.md)."""
+    def checkpoint(self) -> dict[str, int]:
+        """Make deleted rows unreadable in the server's files, as far as `purge` allows.
+
+        A deleted row stays in its heap page and its index pages (a GIN index keeps the words)
+        until VACUUM, and in the WAL segments until they are removed. 'full': VACUUM FULL of
+        every table of this schema (new files; the old ones are unlinked), then CHECKPOINT,
+        `pg_switch_wal()`, CHECKPOINT, so that the segments holding the text are past the redo
+        point (the server removes them when `wal_recycle = off`; with recycling on they are
+        renamed and kept until overwritten). 'vacuum': plain VACUUM (heap pages only, no lock).
+        Steps the role may not run (CHECKPOINT needs pg_checkpoint or superuser, the WAL switch
+        superuser or a grant) are skipped with a warning; a table locked for longer than a
+        minute is left to the next purge. Returns what was done."""
+        done = {"postgres_tables_vacuumed": 0, "postgres_wal_rotated": 0}
+        if self.purge == "off":
+            return done
+        import psycopg
+
+        with self._conn() as conn:
+            conn.execute("SET lock_timeout = '60s'")
+            tables = [r[0] for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                " ORDER BY tablename").fetchall()]
+            verb = "VACUUM (FULL)" if self.purge == "full" else "VACUUM"
+            for table in tables:
+                try:
+                    conn.execute(f'{verb} "{table}"')
+                    done["postgres_tables_vacuumed"] += 1
+                except (psycopg.errors.LockNotAvailable, psycopg.errors.InsufficientPrivilege) as exc:
+                    log.warning("purge: %s %s skipped: %s", verb, table, exc)
+            if self.purge == "full":
+                try:
+                    conn.execute("CHECKPOINT")
+                    conn.execute("SELECT pg_switch_wal()")
+                    conn.execute("CHECKPOINT")
+                    done["postgres_wal_rotated"] = 1
+                except psycopg.errors.InsufficientPrivilege as exc:
+                    log.warning("purge: the WAL was not rotated (%s); deleted texts stay in its "
+                                "segments until the server recycles them", exc)
+            conn.execute("RESET lock_timeout")
+        return done
 
     def close(self) -> None:
         with self._cv:

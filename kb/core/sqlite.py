@@ -66,11 +66,13 @@ class Database:
 
         return migrate(self, component, steps)
 
-    def checkpoint(self) -> None:
+    def checkpoint(self) -> dict[str, int]:
         """Copy the WAL into the database file and truncate it, so that pages holding deleted
-        rows do not outlive the deletion there (a reader still open may delay it)."""
+        rows do not outlive the deletion there (a reader still open may delay it); deleted rows
+        were already zeroed (`secure_delete`). Nothing to report."""
         if self.path != ":memory:":
             self.query("PRAGMA wal_checkpoint(TRUNCATE)")
+        return {}
 
     def close(self) -> None:
         with self._lock:

@@ -17,8 +17,12 @@ SENTINEL = "Qzxv7Sentinel"  # one token for every tokenizer, found in any case
 
 
 def occurrences(home) -> dict[str, int]:
-    """{file: times the sentinel occurs} for every file under `home` (UTF-8, UTF-16, any case)."""
-    needles = [SENTINEL.lower().encode(), SENTINEL.lower().encode("utf-16-le")]
+    return occurrences_of(SENTINEL, home)
+
+
+def occurrences_of(sentinel: str, home) -> dict[str, int]:
+    """{file: times `sentinel` occurs} for every file under `home` (UTF-8, UTF-16, any case)."""
+    needles = [sentinel.lower().encode(), sentinel.lower().encode("utf-16-le")]
     found = {}
     for folder, _, files in os.walk(home):
         for name in files:

@@ -47,6 +47,10 @@ def test_compose_has_the_services_of_a_deployment():
         assert svc["depends_on"]["chroma"]["condition"] == "service_healthy"
         assert svc["depends_on"]["postgres"]["condition"] == "service_healthy"
         assert set(env) <= {f"KB_{n.upper()}" for n in Settings.model_fields}
+        # deletions reach the Chroma server's files (docs/DEPLOY.md, "Deletion")
+        chroma_volume = services["chroma"]["volumes"][0].split(":")[0]
+        assert f"{chroma_volume}:{env['KB_CHROMA_SERVER_PATH']}" in svc["volumes"]
+    assert "wal_recycle=off" in services["postgres"]["command"]
     assert services["worker"]["command"][:3] == ["kb", "ingest", "--watch"]
     assert services["app"]["command"][:2] == ["kb", "serve"]
     assert services["api"]["command"][:2] == ["kb", "api"]

@@ -136,7 +136,7 @@ def start_postgres() -> PostgresServer:
                "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
     opts = (f"-c listen_addresses=127.0.0.1 -c port={server.port} -c unix_socket_directories="
             f"{base} -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200")
+            "-c max_connections=200 -c wal_recycle=off")  # as docs/DEPLOY.md asks, for purging
     server.run(str(bindir / "pg_ctl"), "-D", str(server.datadir), "-o", opts,
                "-l", str(base / "server.log"), "-w", "-t", "60", "start")
     return server
