@@ -12,10 +12,13 @@ import re
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from assistant.passages import Passage, Sentence
+from kb.core.text import is_cjk, query_terms, squash
 
-FEATURES = ("keyword", "dense", "agreement", "sentence_coverage", "passage_coverage")
+FEATURES = ("keyword", "dense", "agreement", "sentence_coverage", "passage_coverage",
+            "pair_coverage", "crosslang_coverage")
 UNKNOWN_TERM_WEIGHT = 1.0  # each term's weight when no statistics are given at all
 
 
@@ -30,13 +33,15 @@ class Scored:
 class Evidence:
     def __init__(self, terms: Sequence[str], weights: Mapping[str, float],
                  passages: Sequence[Passage], lang: str = "",
-                 equivalents: Mapping[str, Iterable[str]] | None = None,
-                 question: str = "") -> None:
+                 equivalents: Mapping[str, Iterable[str | Iterable[str]]] | None = None,
+                 question: str = "", units: Sequence["Unit"] = ()) -> None:
         self.lang = lang  # the question's, 'zh' or 'en' ('' = unknown)
         self.terms = list(terms)
-        # terms that stand for a key term in a text (synonyms, translations: 票据 -> 发票,
-        # 酒店 -> hotel), as content terms; a text holding one covers the key term
-        self.equivalents = {t: frozenset(v) for t, v in (equivalents or {}).items() if v}
+        # what stands for a key term in a text (same-language synonyms: 票据 -> 发票): each
+        # alternative is a set of content terms a text must all hold to cover the key term
+        # ("remote work" stands for "home" only where both words are); a string is one term
+        self.equivalents = {t: frozenset(frozenset([a]) if isinstance(a, str) else frozenset(a)
+                                         for a in v) for t, v in (equivalents or {}).items() if v}
         # a term the statistics do not know weighs as the rarest one they know (KeywordIndex.
         # term_weights already gives a term no readable chunk holds the idf of df 0)
         rarest = max((float(w) for w in weights.values()), default=UNKNOWN_TERM_WEIGHT)
@@ -44,6 +49,7 @@ class Evidence:
         self.total = sum(self.weights.values())
         self.passages = list(passages)
         self.literal = _literal(question)
+        self.units = tuple(units)  # the question as the other language may write it
 
     def coverage(self, terms: frozenset[str]) -> float:
         if not self.total:
@@ -55,7 +61,7 @@ class Evidence:
         return {t for t, w in self.weights.items() if w > 0 and self._holds(t, terms)}
 
     def _holds(self, term: str, terms: frozenset[str]) -> bool:
-        return term in terms or bool(self.equivalents.get(term, frozenset()) & terms)
+        return term in terms or any(alt <= terms for alt in self.equivalents.get(term, ()))
 
     def sentences(self, rank_penalty: float = 0.03, passage_weight: float = 0.25) -> list[Scored]:
         """Every quotable sentence of the passages, best first: the coverage of the key terms by
@@ -77,14 +83,17 @@ class Evidence:
                                 x.sentence.start))
         return out
 
+    def literal_share(self, text: str) -> float:
+        """The share of a text's words (as written, stopwords included; Chinese characters) that
+        are the question's own: "above 500 EUR" and "up to 500 EUR" differ only here."""
+        return _share(self.literal, _literal(text))
+
     @property
     def crosslang(self) -> bool:
         """The best passage is in the other language: no key term can match it, so coverage
         says nothing (retriever/hybrid.py ranks such passages on dense evidence alone)."""
         if not self.passages or not self.lang:
             return False
-        if self.equivalents and self.coverage(self.passages[0].terms) > 0:
-            return False  # equivalents in its language match it: coverage speaks again
         return self.passages[0].chunk.lang in ("zh", "en") and \
             self.passages[0].chunk.lang != self.lang
 
@@ -94,9 +103,31 @@ class Evidence:
         own language reads when the best passage is in the other one."""
         keep = [p for p in self.passages if p.chunk.lang not in ("zh", "en") or
                 p.chunk.lang == self.lang]
-        out = Evidence(self.terms, self.weights, keep, self.lang, self.equivalents)
+        out = Evidence(self.terms, self.weights, keep, self.lang, self.equivalents,
+                       units=self.units)
         out.literal = self.literal
         return out
+
+    def other_language(self, p: Passage) -> bool:
+        return bool(self.lang) and p.chunk.lang in ("zh", "en") and p.chunk.lang != self.lang
+
+    def crosslang_coverage(self, p: Passage) -> float:
+        """The idf-weighted share of the question's units (`Unit`) that passage `p` holds in
+        some form (`unit_weights`): how
+        much of the question an other-language passage speaks about, where key terms cannot
+        match at all. 0 without units."""
+        total = sum(self.unit_weights)
+        if not total:
+            return 0.0
+        return sum(w for u, w in zip(self.units, self.unit_weights) if u.found_in(p)) / total
+
+    @cached_property
+    def unit_weights(self) -> list[float]:
+        """Each unit weighs as its rarest question term (idf among the readable chunks): a
+        question's focus (托儿所, 股票期权, "taxi") counts, 公司 or "employee" hardly does."""
+        rarest = max(self.weights.values(), default=UNKNOWN_TERM_WEIGHT)
+        return [max((self.weights.get(t, rarest) for t in query_terms(u.text)), default=rarest)
+                for u in self.units]
 
     def features(self) -> dict[str, float]:
         """The candidate features of the refusal decision (FEATURES), each in [0, 1]."""
@@ -107,11 +138,72 @@ class Evidence:
         agreement = 0.0
         if best_kw is not None and "keyword_rank" in best_kw.signals:
             agreement = 1.0 / best_kw.signals.get("dense_rank", float("inf"))
-        sentence = max((self.coverage(s.terms | p.context_terms) for p in self.passages
-                        for s in p.sentences if p.quotable(s)), default=0.0)
+        spans = [s.terms | p.context_terms for p in self.passages for s in p.sentences
+                 if p.quotable(s)]
+        sentence = max((self.coverage(t) for t in spans), default=0.0)
+        # the best sentence with the one that completes it best (from any passage): what an
+        # answer in two parts can cover ("who won the men's and the women's title")
+        best = max(spans, key=self.coverage, default=frozenset())
+        pair = max((self.coverage(best | t) for t in spans), default=0.0)
         passage = max((self.coverage(p.terms) for p in self.passages), default=0.0)
+        crosslang = max((self.crosslang_coverage(p) for p in self.passages
+                         if self.other_language(p)), default=0.0)
         return {"keyword": kw, "dense": dense, "agreement": agreement,
-                "sentence_coverage": sentence, "passage_coverage": passage}
+                "sentence_coverage": sentence, "passage_coverage": passage,
+                "pair_coverage": pair, "crosslang_coverage": crosslang}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One word or phrase of a question and the ways the other language (or a synonym) writes
+    it: "annual leave" -> {年假, 年休假}, 发票 -> {invoice, receipt}; a word no dictionary has (a
+    name, a number, an acronym) stands for itself."""
+
+    text: str
+    forms: frozenset[str]
+
+    def found_in(self, p: Passage) -> bool:
+        return self.found(f"{p.normalized}\n{squash(p.chunk.title)}", p.terms)
+
+    def found(self, normalized: str, terms: frozenset[str]) -> bool:
+        """In a text given as its squashed form and its content terms (passages.text_terms)."""
+        for form in (self.text, *self.forms):
+            if is_cjk(form):
+                if squash(form) in normalized:
+                    return True
+            else:
+                need = set(query_terms(form))
+                if need and need <= terms:
+                    return True
+        return False
+
+
+def unit_share(evidence: "Evidence", text: str, terms: frozenset[str]) -> float:
+    """The weighted share of the evidence's units a text holds (0 without units)."""
+    weights = evidence.unit_weights
+    if not sum(weights):
+        return 0.0
+    normalized = squash(text)
+    return sum(w for u, w in zip(evidence.units, weights)
+               if u.found(normalized, terms)) / sum(weights)
+
+
+def question_units(question: str, lexicon) -> tuple[Unit, ...]:
+    """The question's units for `Evidence.crosslang_coverage`: each word or phrase `lexicon`
+    (kb.core.lexicon.Lexicon: `terms_in`, `equivalents`) knows, with its equivalents, and each
+    other content term written in Latin letters or digits (names, numbers, acronyms) as
+    itself. Chinese words the dictionary does not know are left out: no other-language text
+    can hold them."""
+    units: list[Unit] = []
+    known: set[str] = set()
+    for word in lexicon.terms_in(question):
+        units.append(Unit(word, frozenset(lexicon.equivalents(word))))
+        known.update(query_terms(word))
+    for term in query_terms(question):
+        if term not in known and not is_cjk(term):
+            units.append(Unit(term, frozenset()))
+            known.add(term)
+    return tuple(units)
 
 
 _LITERAL = re.compile(r"[A-Za-z]+|\d+|[\u3400-\u9fff]")

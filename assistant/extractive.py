@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.asks import asks, holds
-from assistant.evidence import Evidence, Scored
+from assistant.evidence import Evidence, Scored, unit_share
 from assistant.language import FRAMING, quote
 from assistant.passages import Passage
 from kb.core.text import is_wide
@@ -37,10 +37,21 @@ class ExtractiveAnswerer:
                  other_passage: float = 1.0, complement: float = 0.6,
                  rank_penalty: float = 0.1, passage_weight: float = 0.25,
                  kind_bonus: float = 0.2,
-                 similarity: Callable[[str, list[str]], list[float]] | None = None) -> None:
+                 similarity: Callable[[str, list[str]], list[float]] | None = None,
+                 across: int = 2, embedded: int = 6, unit_weight: float = 0.1,
+                 close: float = 0.1, sim_weight: float = 0.5,
+                 literal_weight: float = 0.25, close_embedded: int = 4) -> None:
         # (question, sentences) -> similarities: picks the sentence when the best passage is in
-        # the other language, where no key term can match (kb.app.wiring uses the embedder)
+        # the other language, where no key term can match, and settles close calls between
+        # the best sentences of the same language (kb.app.wiring uses the embedder)
         self.similarity = similarity
+        self.across = across  # other-language passages a cross-language quote is sought in
+        self.embedded = embedded  # most candidate sentences embedded per question
+        self.unit_weight = unit_weight
+        self.close = close  # a lead by less than this is a close call, settled by similarity
+        self.sim_weight = sim_weight
+        self.literal_weight = literal_weight
+        self.close_embedded = close_embedded  # sentences compared in a close call
         self.kind_bonus = kind_bonus
         self.rank_penalty = rank_penalty
         self.passage_weight = passage_weight
@@ -65,6 +76,7 @@ class ExtractiveAnswerer:
         ranked = [x for x in ranked if x.coverage > 0]
         if not ranked:
             return []
+        ranked = self._break_close_call(ranked, question, evidence)
         best = ranked[0]
         chosen = [best]
         parts = bool(_PARTS.search(question))
@@ -95,6 +107,25 @@ class ExtractiveAnswerer:
             return [extra, best] + [s for s in rest if s is not extra]  # it reads on into it
         return [best] + rest
 
+    def _break_close_call(self, ranked: list[Scored], question: str,
+                          evidence: Evidence) -> list[Scored]:
+        """When the best two sentences score within `close` of each other, key terms cannot
+        tell which answers: the `close_embedded` best are compared with the question by the
+        embedder
+        and the lead is the one with the best score plus `sim_weight` times its similarity and
+        `literal_weight` times its share of the question's own words (`Evidence.literal_share`: "up to 500 EUR"
+        against "above 500 EUR", which the embedder hardly tells apart); the others keep their
+        order. A clear lead is kept without embedding anything."""
+        if self.similarity is None or self.close <= 0 or len(ranked) < 2 or \
+                ranked[0].score - ranked[1].score >= self.close:
+            return ranked
+        top = ranked[: self.close_embedded]
+        sims = self.similarity(question, [x.sentence.text for x in top])
+        i = max(range(len(top)), key=lambda j: (
+            top[j].score + self.sim_weight * sims[j]
+            + self.literal_weight * evidence.literal_share(top[j].sentence.text), -j))
+        return [top[i]] + [x for x in ranked if x is not top[i]]
+
     def _neighbour_holding(self, best: Scored, kind: str,
                            own: frozenset[str]) -> Scored | None:
         """The nearest quotable sentence within `context` of the lead that holds `kind`."""
@@ -108,21 +139,29 @@ class ExtractiveAnswerer:
 
     def _across_languages(self, evidence: Evidence, question: str,
                           kind: str) -> list[Scored]:
-        """The best passage is in the other language: its sentence most similar to the question
-        (by the embedder), else its first, among those holding what the question asks for
-        when it asks for something (none: no answer)."""
-        p = evidence.passages[0]
-        sents = [x for x in p.sentences if p.quotable(x)]
-        if not sents:
+        """The best passage is in the other language: among the quotable sentences of the first
+        `across` other-language passages (holding what the question asks for, when it asks for
+        something: none, no answer), the `embedded` that hold most of the question's words in
+        the other language's forms (Evidence.units: dictionary translations, names, numbers)
+        are compared with the question by the embedder; the quote is the one with the best
+        similarity plus `unit_weight` times that share, less the rank penalty."""
+        others = [p for p in evidence.passages if evidence.other_language(p)][: self.across]
+        cands = []
+        for p in others:
+            for x in p.sentences:
+                if p.quotable(x) and (not kind or holds(kind, x.text)):
+                    share = unit_share(evidence, x.text, x.terms | p.context_terms)
+                    cands.append((share - self.rank_penalty * (p.n - others[0].n), p, x))
+        if not cands:
             return []
-        if kind:  # only a sentence holding what was asked can answer (and is embedded)
-            sents = [x for x in sents if holds(kind, x.text)]
-            if not sents:
-                return []
-        scores = (self.similarity(question, [x.text for x in sents])
-                  if self.similarity is not None and question else [0.0] * len(sents))
-        i = max(range(len(sents)), key=lambda j: (scores[j], -j))
-        return [Scored(p, sents[i], float(scores[i]), 0.0)]
+        cands.sort(key=lambda c: -c[0])  # stable: reading order among equals
+        cands = cands[: self.embedded]
+        scores = (self.similarity(question, [x.text for _, _, x in cands])
+                  if self.similarity is not None and question else [0.0] * len(cands))
+        i = max(range(len(cands)),
+                key=lambda j: (scores[j] + self.unit_weight * cands[j][0], -j))
+        _, p, x = cands[i]
+        return [Scored(p, x, float(scores[i]), 0.0)]
 
     def stream(self, question: str, passages: Sequence[Passage], evidence: Evidence,
                lang: str) -> Iterator[str]:

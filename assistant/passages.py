@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from kb.core.types import Hit
-from kb.core.text import is_cjk, query_terms, sentence_spans, squash
+from kb.core.text import arabic_numerals, is_cjk, query_terms, sentence_spans, squash
 
 # Phrases that address a model rather than a reader ("prompt injection"), zh + en.
 INSTRUCTION = re.compile(
@@ -38,7 +38,7 @@ def text_terms(text: str) -> frozenset[str]:
     Chinese also the characters of each word. jieba cuts an unfamiliar question word into
     characters (年假 -> 年, 假) that the text only holds inside longer words (年休假), so
     without them a colloquial question misses the very sentence that answers it."""
-    terms = set(query_terms(text))
+    terms = set(query_terms(arabic_numerals(text)))  # 二十年 and 20年 share the term 20
     terms.update(ch for term in list(terms) if len(term) > 1 and is_cjk(term) for ch in term)
     return frozenset(terms)
 
@@ -77,7 +77,10 @@ class Passage:
     def context_terms(self) -> frozenset[str]:
         """Terms of the document's title and the passage's section: the subject a sentence of
         the passage may leave unsaid ("It flowers in May" under the title "Bluebell")."""
-        return text_terms(f"{self.chunk.title}\n{self.chunk.section}")
+        title = self.chunk.title
+        if title.rstrip().endswith(_ENDS):  # a sentence (a text file's first line), not a name:
+            title = ""  # it says what it says, and lends nothing to the other sentences
+        return text_terms(f"{title}\n{self.chunk.section}")
 
     def quotable(self, s: Sentence) -> bool:
         """A statement a quote may consist of: not an instruction to a model, more than a repeat

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from assistant.evidence import Evidence
+from assistant.evidence import Evidence, question_units
 from assistant.followup import FollowUps
 from assistant.language import FRAMING, NOT_FOUND, question_lang
 from assistant.passages import numbered
@@ -16,7 +16,7 @@ from assistant.refusal import Decision, RefusalModel
 from assistant.verify import verify
 from kb.core.errors import AnswererFailed
 from kb.core.types import Answer, AnswerEvent, Hit, Principal, Turn
-from kb.core.text import query_terms
+from kb.core.text import arabic_numerals, is_cjk, query_terms
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ class Assistant:
                  answer_k: int = 5, search_k: int = 10, min_overlap: float = 0.6,
                  term_weights: TermWeights | None = None,
                  followups: FollowUps | None = None,
-                 equivalents: Callable[[str], Iterable[str]] | None = None) -> None:
+                 equivalents: Callable[[str], Iterable[str]] | None = None,
+                 lexicon=None) -> None:
         self.searcher = searcher
         self.answerer = answerer
         self.refusal = refusal
@@ -44,9 +45,13 @@ class Assistant:
         self.min_overlap = min_overlap
         self.term_weights = term_weights
         self.followups = followups or FollowUps()
-        # term -> words that mean the same (a synonym list, a zh-en dictionary): they count
-        # for the term in coverage, the refusal and the choice of the sentence to quote
+        # term -> words that mean the same, beyond the lexicon's synonyms: they count for the
+        # term in coverage, the refusal and the choice of the sentence to quote
         self.equivalents = equivalents
+        # kb.core.lexicon.Lexicon: its same-language synonyms cover key terms; its translations
+        # make the question's units, read only where a passage is in the other language
+        # (Evidence.crosslang_coverage and the cross-language quote)
+        self.lexicon = lexicon
 
     def ask(self, question: str, principal: Principal, history: Sequence[Turn] = ()) -> Answer:
         final = None
@@ -141,13 +146,35 @@ class Assistant:
     def evidence(self, question: str, principal: Principal, hits: Sequence[Hit]) -> Evidence:
         """What the refusal decision and the answerer read: the top `answer_k` hits as numbered
         passages, and the question's key terms weighted among the chunks `principal` may read."""
-        terms = query_terms(question)
+        terms = query_terms(arabic_numerals(question))  # as passages.text_terms reads texts
         weights = (self.term_weights(terms, principal.acl_tokens())
                    if self.term_weights and terms else {})
-        alts = {t: {x for e in self.equivalents(t) for x in query_terms(e)} - {t}
-                for t in terms} if self.equivalents else None
-        return Evidence(terms, weights, numbered(hits, self.answer_k), question_lang(question),
-                        alts, question)
+        alts = {t: {frozenset(query_terms(e)) for e in self.equivalents(t)} - {frozenset([t])}
+                for t in terms} if self.equivalents else {}
+        if self.lexicon is not None:  # words people use for the words policies use
+            for t, words in same_language_synonyms(question, self.lexicon).items():
+                alts[t] = alts.get(t, set()) | words
+        passages = numbered(hits, self.answer_k)
+        lang = question_lang(question)
+        units = (question_units(question, self.lexicon) if self.lexicon is not None and any(
+            p.chunk.lang in ("zh", "en") and p.chunk.lang != lang for p in passages) else ())
+        return Evidence(terms, weights, passages, lang, alts or None, question, units)
+
+
+def same_language_synonyms(question: str, lexicon) -> dict[str, set[frozenset[str]]]:
+    """{key term of the question: its alternatives}, from the lexicon's synonym groups in the
+    question's language (kb/core/synonyms.yaml and the content owner's file): each synonym of
+    a word or phrase of the question, as the set of its content terms, stands for each term of
+    that word or phrase ("vacation days" -> {annual, leave}; 电脑 -> {笔记本电脑}). Translations
+    stay out: they are the cross-language evidence's (Evidence.units)."""
+    out: dict[str, set[frozenset[str]]] = {}
+    for unit in lexicon.terms_in(question):
+        own = frozenset(query_terms(unit))
+        alts = {frozenset(query_terms(w)) for w in lexicon.synonyms(unit)
+                if is_cjk(w) == is_cjk(unit)} - {own, frozenset()}
+        for t in own if alts else ():
+            out.setdefault(t, set()).update(alts)
+    return out
 
 
 def _refusal(lang: str, reason: str, hits, timings: dict, t0: float, standalone: str) -> Answer:

@@ -16,6 +16,7 @@ the model fitted on everything to assistant/refusal_model.json (or --out).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -29,7 +30,11 @@ from assistant.evidence import FEATURES  # noqa: E402
 from assistant.refusal import MODEL_FILE, fit  # noqa: E402
 
 
-def collect(sets: list[str], cache: Path) -> list[dict]:
+def collect(sets: list[str], cache: Path, cross_sets: list[str] = ()) -> list[dict]:
+    """One row per question: the features of its evidence as the assistant computes them, and
+    when the best passage is in the other language (`crosslang`) also the features of the
+    passages in the question's own language (`own`), so that `decide` below takes the
+    assistant's two-step decision (assistant/service.py `Assistant.decide`)."""
     from kb.core.config import Settings
     from kb.app.evaluate import load_questions
     from kb.core.types import Principal
@@ -37,7 +42,7 @@ def collect(sets: list[str], cache: Path) -> list[dict]:
     from assistant.language import question_lang
 
     rows = []
-    for spec in sets:
+    for spec in [*sets, *cross_sets]:
         home, questions = spec.split("=", 1)
         app = build(Settings(home=Path(home)))
         assistant = app.assistant()
@@ -48,42 +53,75 @@ def collect(sets: list[str], cache: Path) -> list[dict]:
             hits = searcher.search(q.question, principal, k=assistant.search_k)
             ev = assistant.evidence(q.question, principal, hits)
             gold = set(q.gold_docs)
+            own = ev.in_question_language() if ev.crosslang else None
             rows.append({"id": q.id, "answerable": q.answerable,
                          "kind": q.unanswerable_kind or "answerable",
                          "lang": question_lang(q.question),
                          "set": q.dataset or Path(questions).parent.name,
                          "gold_in_passages": any(p.chunk.path in gold for p in ev.passages),
+                         "crosslang": ev.crosslang, "cross_set": spec in cross_sets,
+                         "own": own.features() if own is not None and own.passages else None,
                          **ev.features()})
         app.close()
     cache.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return rows
 
 
-def rates(model, rows, keep) -> dict:
-    out = {}
-    groups = {"all": rows}
+def refused(model, row, keep) -> bool:
+    """The assistant's decision for a row: the same-language model on the whole evidence; when
+    the best passage is in the other language, first on the own-language passages, then the
+    cross-language model on everything."""
+    if not row.get("crosslang"):
+        return not model.decide(row, keep, row["lang"]).answer
+    if row.get("own") and model.decide(row["own"], keep, row["lang"]).answer:
+        return False
+    return not (model.crosslang or model).decide(row, keep, row["lang"]).answer
+
+
+def groups_of(rows) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
     for r in rows:
-        groups.setdefault(f"{r['lang']}:{r['kind']}", []).append(r)
-        if r.get("set"):
-            groups.setdefault(f"{r['set']}:{r['kind']}", []).append(r)
-    for name, grp in sorted(groups.items()):
-        ans = [r for r in grp if r["answerable"]]
-        una = [r for r in grp if not r["answerable"]]
-        refuse = lambda r: not model.decide(r, keep, r["lang"]).answer  # noqa: E731
-        out[name] = {
-            "answerable_refused": round(sum(map(refuse, ans)) / len(ans), 3) if ans else None,
-            "unanswerable_refused": round(sum(map(refuse, una)) / len(una), 3) if una else None,
-        }
+        out.setdefault(f"{r['lang']}:{r['kind']}", []).append(r)
+        if r.get("set"):  # every dataset on its own (news apart from wiki)
+            out.setdefault(f"{r['set']}:{r['kind']}", []).append(r)
     return out
+
+
+def rates(model, rows, keep) -> dict:
+    return {name: {"refused": round(sum(refused(model, r, keep) for r in grp) / len(grp), 3),
+                   "n": len(grp)} for name, grp in sorted(groups_of(rows).items())}
 
 
 def half(row) -> int:
     return int(hashlib.sha1(row["id"].encode()).hexdigest(), 16) % 2
 
 
+def fit_both(rows, feats, crosslang_feats, l2, by_lang, info=None):
+    """The same-language model on the same-language sets' rows whose best passage is in the
+    question's language (and on the own-language side of the others), the cross-language one
+    on every row whose best passage is in the other language. A cross-language set's question
+    (`--cross-set`: its answer exists in the other language only) trains no same-language
+    decision: its own-language passages never hold the answer, whatever its label says."""
+    own = [r for r in rows if not r.get("cross_set")]
+    same = [r for r in own if not r.get("crosslang")] + [
+        dict(r["own"], answerable=r["answerable"], lang=r["lang"]) for r in own
+        if r.get("crosslang") and r.get("own")]
+    cross = [r for r in rows if r.get("crosslang")]
+    model = fit(same, [r["answerable"] for r in same], feats, l2=l2,
+                langs=[r["lang"] for r in same] if by_lang else (), info=info)
+    if crosslang_feats and cross:
+        sub = fit(cross, [r["answerable"] for r in cross], crosslang_feats, l2=l2,
+                  langs=[r["lang"] for r in cross] if by_lang else ())
+        model = dataclasses.replace(model, crosslang=sub)
+    return model
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", action="append", default=[], help="KB_HOME=questions.jsonl")
+    ap.add_argument("--cross-set", action="append", default=[],
+                    help="KB_HOME=questions.jsonl of questions answered only in the other "
+                    "language (tests/data/crosslang_dev): they train the cross-language model.")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/refusal_features.jsonl"))
     ap.add_argument("--reuse", action="store_true", help="Read the features from --cache.")
     ap.add_argument("--features", default="keyword,sentence_coverage",
@@ -96,52 +134,44 @@ def main() -> None:
                     help="The model the homes were ingested with (recorded in the file).")
     ap.add_argument("--crosslang", default="",
                     help="Features of the model used when the best passage is in the other "
-                    "language (language-free ones only, e.g. dense).")
+                    "language (language-free ones only, e.g. dense,crosslang_coverage), fitted "
+                    "on the rows where that happens (pass cross-language question sets).")
     ap.add_argument("--write", action="store_true", help="Save the model fitted on all rows.")
     ap.add_argument("--out", type=Path, default=MODEL_FILE)
     args = ap.parse_args()
     if args.reuse:
         rows = [json.loads(ln) for ln in args.cache.read_text(encoding="utf-8").splitlines()]
     else:
-        rows = collect(args.set, args.cache)
+        rows = collect(args.set, args.cache, args.cross_set)
     feats = [f.strip() for f in args.features.split(",") if f.strip()]
+    cross_feats = [f for f in args.crosslang.split(",") if f]
     keeps = [float(k) for k in args.keeps.split(",")]
-    labels = [r["answerable"] for r in rows]
-    data = sorted({r["id"][:2] for r in rows})
     cv: dict = {}
     for keep in keeps:
-        per_fold = []
-        for test_half in (0, 1):
-            train = [r for r in rows if half(r) != test_half]
-            test = [r for r in rows if half(r) == test_half]
-            m = fit(train, [r["answerable"] for r in train], feats, l2=args.l2,
-                    langs=[r["lang"] for r in train] if args.by_lang else ())
-            per_fold.append((m, test))
         merged: dict = {}
-        for m, test in per_fold:  # pool the two test halves' decisions
-            for r in test:
-                r = dict(r, _refused=not m.decide(r, keep, r["lang"]).answer)
-                merged.setdefault("all", []).append(r)
-                merged.setdefault(f"{r['lang']}:{r['kind']}", []).append(r)
-                if r.get("set"):  # every dataset on its own (news apart from wiki)
-                    merged.setdefault(f"{r['set']}:{r['kind']}", []).append(r)
+        for test_half in (0, 1):  # fit on one half of every set, measure on the other
+            train = [r for r in rows if half(r) != test_half]
+            m = fit_both(train, feats, cross_feats, args.l2, args.by_lang)
+            for r in rows:
+                if half(r) == test_half:
+                    merged.setdefault("all", []).append(dict(r, _refused=refused(m, r, keep)))
         cv[str(keep)] = {
             name: {"refused": round(sum(r["_refused"] for r in grp) / len(grp), 3), "n": len(grp)}
-            for name, grp in sorted(merged.items()) if name != "all"}
-    model = fit(rows, labels, feats, l2=args.l2,
-                langs=[r["lang"] for r in rows] if args.by_lang else (),
-                crosslang=[f for f in args.crosslang.split(",") if f], info={
-        "date": dt.date.today().isoformat(),
-        "data": [f"../shared/eval/{d}/questions.jsonl" for d in data],
-        "rows": len(rows), "l2": args.l2, "embedding_model": args.embedding_model,
+            for name, grp in sorted(groups_of(merged["all"]).items())}
+    sets = sorted({r["set"] for r in rows})
+    model = fit_both(rows, feats, cross_feats, args.l2, args.by_lang, info={
+        "date": dt.date.today().isoformat(), "data": sets,
+        "rows": len(rows), "crosslang_rows": sum(bool(r.get("crosslang")) for r in rows),
+        "l2": args.l2, "embedding_model": args.embedding_model,
         "operating_point": "cuts per question language (by_lang) when fitted with --by-lang",
-        "crosslang_note": "fitted on the same same-language rows (the dev set has no "
-        "cross-language questions): it assumes cross-language cosines run like "
-        "same-language ones",
+        "crosslang_note": "the cross-language model is fitted on the rows whose best passage "
+        "is in the other language (tests/data/crosslang_dev among them)",
         "cross_validated_refusal_rate": cv,
         "features_doc": "assistant/evidence.py Evidence.features()",
     })
     report = {"features": feats, "coef": model.coef, "intercept": model.intercept,
+              "crosslang": ({"features": model.crosslang.features, "coef": model.crosslang.coef,
+                             "intercept": model.crosslang.intercept} if model.crosslang else None),
               "in_sample": {str(k): rates(model, rows, k) for k in keeps},
               "two_fold_cv_refused": cv}
     print(json.dumps(report, indent=1))

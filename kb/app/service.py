@@ -95,6 +95,7 @@ class KnowledgeBase:
         (the page does this as its server process starts: ui/serve.py)."""
         self.app.searcher().warm_up(mode)
         self.app.assistant()  # built once: its refusal model and the keyword term weights
+        self.app.lexicon.warm_up()  # the dictionary behind cross-language evidence
 
     def turns(self, principal: Principal, conversation_id: str) -> list[StoredTurn]:
         """A past conversation of `principal`, as they may see it now: each citation is checked

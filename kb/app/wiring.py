@@ -129,7 +129,7 @@ def make_assistant(app: "App"):
         searcher, answerer, RefusalModel.load(s.refusal_model or MODEL_FILE),
         keep=s.refusal_keep, answer_k=s.answer_k, search_k=s.search_k,
         min_overlap=s.verify_min_overlap, term_weights=app.keyword_index.term_weights,
-        followups=FollowUps(chat))
+        followups=FollowUps(chat), lexicon=app.lexicon)
 
 
 @dataclass

@@ -21,6 +21,7 @@ Terms are surface words or phrases; English is matched on its lower-case words i
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 import threading
@@ -143,34 +144,7 @@ class Lexicon:
         return {k: frozenset(v) for k, v in out.items() if k}
 
     def _read_dictionary(self):
-        if not self.dictionary:
-            return {}, {}
-        freq = segmenter().dt.FREQ if hasattr(segmenter(), "dt") else {}
-        zh_en: dict[str, list[str]] = {}
-        en_zh: dict[str, list[str]] = {}
-        with gzip.open(resources.files(CEDICT_PACKAGE).joinpath(CEDICT_FILE).open("rb"),
-                       "rt", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("#"):
-                    continue
-                m = _LINE.match(line)
-                if not m:
-                    continue
-                trad, simp, senses = m.group(1), m.group(2), m.group(3).split("/")
-                if not CJK_RE.fullmatch(simp[0]) or not all(CJK_RE.match(ch) for ch in simp):
-                    continue
-                glosses = _glosses(senses)
-                if not glosses:
-                    continue
-                for head in dict.fromkeys((simp, trad)):
-                    have = zh_en.setdefault(head, [])
-                    have.extend(g for g in glosses if g not in have)
-                if len(simp) >= 2:  # one character is too ambiguous a translation
-                    for g in glosses:
-                        en_zh.setdefault(key(g), []).append(simp)
-        best = {k: tuple(sorted(dict.fromkeys(v), key=lambda w: (-freq.get(w, 0), len(w), w))
-                         [: self.max_translations]) for k, v in en_zh.items() if k}
-        return {k: tuple(v[: self.max_translations]) for k, v in zh_en.items()}, best
+        return _dictionary(self.max_translations) if self.dictionary else ({}, {})
 
     # ------------------------------------------------------------------ lookups
     def synonyms(self, term: str) -> frozenset[str]:
@@ -249,6 +223,38 @@ class Lexicon:
             if is_cjk(k) and len(k) >= 2 and k in norm:
                 found.setdefault(k, None)
         return list(found)
+
+
+@functools.lru_cache(maxsize=2)
+def _dictionary(max_translations: int):
+    """CC-CEDICT as (zh -> en glosses, en gloss -> zh headwords): parsed once per process (a
+    few seconds), immutable afterwards, shared by every Lexicon with the same limit."""
+    freq = segmenter().dt.FREQ if hasattr(segmenter(), "dt") else {}
+    zh_en: dict[str, list[str]] = {}
+    en_zh: dict[str, list[str]] = {}
+    with gzip.open(resources.files(CEDICT_PACKAGE).joinpath(CEDICT_FILE).open("rb"),
+                   "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#"):
+                continue
+            m = _LINE.match(line)
+            if not m:
+                continue
+            trad, simp, senses = m.group(1), m.group(2), m.group(3).split("/")
+            if not CJK_RE.fullmatch(simp[0]) or not all(CJK_RE.match(ch) for ch in simp):
+                continue
+            glosses = _glosses(senses)
+            if not glosses:
+                continue
+            for head in dict.fromkeys((simp, trad)):
+                have = zh_en.setdefault(head, [])
+                have.extend(g for g in glosses if g not in have)
+            if len(simp) >= 2:  # one character is too ambiguous a translation
+                for g in glosses:
+                    en_zh.setdefault(key(g), []).append(simp)
+    best = {k: tuple(sorted(dict.fromkeys(v), key=lambda w: (-freq.get(w, 0), len(w), w))
+                     [: max_translations]) for k, v in en_zh.items() if k}
+    return {k: tuple(v[: max_translations]) for k, v in zh_en.items()}, best
 
 
 def _glosses(senses: Sequence[str]) -> list[str]:

@@ -98,6 +98,40 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(token(w) for w in content))
 
 
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+# a Chinese number written out, followed by what it counts: 二十年, 十五天, 三个, 一百元
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千]+(?=[年月日天个岁周倍次位名人号层页条款项元])")
+
+
+def _cn_value(numeral: str) -> int | None:
+    total, digit = 0, None
+    for ch in numeral:
+        if ch in "零〇" and total:  # 一百零五: the zero only holds a place
+            continue
+        if ch in _CN_DIGITS:
+            if digit is not None:  # 二〇二四: digit by digit
+                return int("".join(str(_CN_DIGITS[c]) for c in numeral)) \
+                    if all(c in _CN_DIGITS for c in numeral) else None
+            digit = _CN_DIGITS[ch]
+        else:
+            total += (1 if digit is None else digit) * _CN_UNITS[ch]
+            digit = None
+    return total + (digit or 0)
+
+
+def arabic_numerals(text: str) -> str:
+    """Chinese numbers that count something written in digits (二十年 -> 20年, 十五天 -> 15天,
+    两个 -> 2个), so that a question and a passage writing the same number differently share
+    its term; words merely made of numeral characters (统一, 一些) stay as they are."""
+    def sub(m: re.Match) -> str:
+        value = _cn_value(m.group())
+        return m.group() if value is None else str(value)
+
+    return _CN_NUMBER.sub(sub, text)
+
+
 def is_cjk(text: str) -> bool:
     """The text holds a CJK character."""
     return bool(CJK_RE.search(text))

@@ -4,9 +4,10 @@ do not answer; three need group hr (`requires_groups`). Asked through `kb eval -
 the real model, as a subprocess of the installed entry point.
 
 The target is every answerable question answered from the right document and every
-unanswerable one refused. Today 45 of 82 pass (docs/ANSWERS.md lists the others and why;
-ev-071, 丧假有几天？, regressed when translated keyword views reached the English leave policy);
-the questions that pass are kept passing, one by one, and nothing is invented."""
+unanswerable one refused. Today 54 of 82 pass (docs/ANSWERS.md lists the others and why); the
+questions that pass are kept passing, one by one, and nothing is invented. Among them the
+issue's unanswerable examples: the CEO (076), the taxi limit (078), 食堂-like questions the
+samples do not answer (069-071, 074, 080, 081)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ EVERYDAY = Path(__file__).resolve().parent.parent / "data" / "everyday.jsonl"
 
 # the questions answered right (or refused, when unanswerable) today
 PASSING = {f"ev-{n}" for n in """
-001 002 003 004 005 006 007 008 010 011 012 013 014 016 017 018 019 020 021 022 023 024 025
-031 035 037 041 042 043 044 045 049 055 060 062 063 064 065 067 068 072 073 076 077
-082""".split()}
+001 002 003 004 005 006 007 008 009 010 011 012 013 014 016 017 018 019 020 021 022 023 024
+025 031 035 037 041 042 043 044 045 049 055 056 060 062 063 064 065 067 068 069 070 071 072
+073 074 076 077 078 080 081 082""".split()}
 # the issue's examples among them: who is the CEO (refused), 那满二十年呢 / And in Munich? /
 # What about sick leave? (follow-ups with their aspect replaced)
 EXAMPLES = {"ev-076", "ev-060", "ev-064", "ev-067"}

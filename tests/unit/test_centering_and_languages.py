@@ -161,3 +161,17 @@ def test_a_near_tie_in_dense_does_not_lift_the_other_language_above_the_exact_pa
     hits = HybridSearcher(index, index, _Manifest(chunks), Emb(), settings).search(
         "年休假有几天", Principal("u"), k=3)
     assert [h.chunk.doc_id for h in hits][:2] == ["zh1", "en1"]
+
+
+def test_chinese_numbers_that_count_something_are_read_as_digits():
+    """"那满二十年呢？" asks about the policy's "已满20年的": the question and the passage
+    must share the number's term, whichever way each writes it."""
+    from kb.core.text import arabic_numerals
+
+    cases = {"工作满二十年有几天年假？": "工作满20年有几天年假？", "十五天": "15天",
+             "两个人": "2个人", "二〇二四年": "2024年", "一百零五元": "105元",
+             "三十五岁": "35岁", "统一规定": "统一规定", "一些": "一些", "十分重要": "十分重要"}
+    assert {k: arabic_numerals(k) for k in cases} == cases
+    from assistant.passages import text_terms
+
+    assert "20" in text_terms("已满二十年的，年休假15天。") & text_terms("已满20年的")

@@ -103,3 +103,12 @@ def test_keys_fold_case_width_and_plurals():
     assert key("Sick Days") == key("sick day") == "sick day"
     assert key("Policies") == "policy" and key("process") == "process"
     assert key("年 假") == "年假" and key("ＶＰＮ") == "vpn"
+
+
+def test_the_dictionary_is_parsed_once_per_process(lexicon):
+    """Every App builds its own Lexicon (the page, each test): the parsed CC-CEDICT tables are
+    shared, the synonym files stay each Lexicon's own."""
+    other = Lexicon()
+    other.warm_up()
+    assert other._tables.zh_en is lexicon._tables.zh_en
+    assert other._tables.en_zh is lexicon._tables.en_zh
