@@ -121,6 +121,10 @@ def term_weights(terms: Sequence[str], n_docs: int, df: dict[str, int]) -> dict[
 
 
 # ----------------------------------------------------------------- searching
+# postings (readable chunks per term, summed) a pool of common terms only is still ranked over
+RANKED_POSTINGS = 50_000
+
+
 class Scorable(Protocol):
     """What `search` needs of a keyword index: its statistics and its candidate pool."""
 
@@ -132,12 +136,16 @@ class Scorable(Protocol):
                       tokens: Iterable[str]) -> tuple[int, float, dict[str, int]]: ...
 
     def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
-                   limit: int, weights: dict[str, float] | None = None) -> Sequence[Any]:
+                   limit: int, weights: dict[str, float] | None = None,
+                   ranked: bool = True) -> Sequence[Any]:
         """The `limit` best chunks readable with any of `allowed` that contain every term
         (`every`) or any of them; rows with `rowid`, `tokens` (space-joined) and `n_tokens`.
         The access filter is inside the engine's query, and so is the choice of the best: by a
         rank that reads nothing but the readable rows (each row's own content, and `weights`,
-        the visible idf), never the engine's statistics over every row."""
+        the visible idf), never the engine's statistics over every row. Not `ranked`: any
+        `limit` of them, in the engine's own order, read as a stream (for common terms only,
+        where ranking every match costs seconds at a million chunks and finds nothing
+        better)."""
 
 
 def search(index: Scorable, query: str, k: int, tokens: Iterable[str],
@@ -149,7 +157,10 @@ def search(index: Scorable, query: str, k: int, tokens: Iterable[str],
     frequency at most `common_cutoff` of them); common terms add to the score of those
     candidates but do not make candidates (Elasticsearch's "common terms" rule: matching
     every chunk that says "year" or 年 costs time and finds nothing useful). A query made
-    only of common terms needs all of them, or any of them if that finds fewer than k.
+    only of common terms needs all of them, or any of them if that finds fewer than k; when
+    its terms hold more than RANKED_POSTINGS readable chunks between them, the pool is any
+    `pool` such chunks, unranked (at a million chunks, ranking every chunk holding three
+    common words took 1-2 s); the pool is scored by BM25 either way.
 
     `views` are the query translated (retriever/translation.py: groups of tokens, each scored
     as one term): a chunk's score is the best of its score for the query as asked and
@@ -168,10 +179,11 @@ def search(index: Scorable, query: str, k: int, tokens: Iterable[str],
         rare = [t for t in wts if df[t] <= index.common_cutoff * n_docs]
         if rare:
             found = index.candidates(rare, False, allowed, limit, wts)
-        else:
-            found = index.candidates(list(wts), True, allowed, limit, wts)
+        else:  # common terms only: chunks holding them all (or any); ranked while cheap
+            ranked = sum(df[t] for t in wts) <= RANKED_POSTINGS
+            found = index.candidates(list(wts), True, allowed, limit, wts, ranked=ranked)
             if len(found) < k:
-                found = index.candidates(list(wts), False, allowed, limit, wts)
+                found = index.candidates(list(wts), False, allowed, limit, wts, ranked=ranked)
         pool.update((r["rowid"], r) for r in found)
     scorers = []
     for view in views:

@@ -208,13 +208,21 @@ class FtsKeywordIndex(bm25.Bm25Index):
         return [row_to_chunk(r) for r in rows]
 
     def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
-                   limit: int, weights: dict[str, float] | None = None) -> list:
+                   limit: int, weights: dict[str, float] | None = None,
+                   ranked: bool = True) -> list:
         """The pool, chosen over the readable chunks only: those matching the most of `terms`
         (by the visible idf in `weights`), shorter first, then by rowid; token lists of the best
         only. FTS5's `bm25()` would rank by statistics over every row, so which readable chunks
         make the pool would depend on restricted ones."""
         marks = ", ".join("?" for _ in allowed)
         terms = list(dict.fromkeys(terms))
+        if not ranked:  # one MATCH, streamed in rowid order: SQLite stops at the limit
+            return self.db.query(
+                "SELECT f.rowid AS rowid, f.tokens AS tokens, l.n_tokens AS n_tokens"
+                " FROM kw_fts f JOIN kw_len l ON l.chunk_rowid = f.rowid"
+                " WHERE kw_fts MATCH ? AND EXISTS (SELECT 1 FROM kw_acl a"
+                f" WHERE a.chunk_rowid = f.rowid AND a.token IN ({marks})) LIMIT ?",
+                [fts_query(terms, every), *allowed, limit])
         per_term = " UNION ALL ".join(
             "SELECT rowid, ? AS w FROM kw_fts WHERE kw_fts MATCH ?" for _ in terms)
         params: list = []

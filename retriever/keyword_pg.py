@@ -184,12 +184,18 @@ class PgKeywordIndex(bm25.Bm25Index):
         return [row_to_chunk(r) for r in rows]
 
     def candidates(self, terms: Sequence[str], every: bool, allowed: Sequence[str],
-                   limit: int, weights: dict[str, float] | None = None) -> list:
+                   limit: int, weights: dict[str, float] | None = None,
+                   ranked: bool = True) -> list:
         """Readable chunks matching the terms (both tests inside one SQL statement), the
         `limit` best by ts_rank, which reads each row alone (no statistics over other rows,
         so restricted chunks cannot change the pool; `weights` are not needed); bm25.search
         rescores them with visible BM25."""
         query = tsquery(terms, every)
+        if not ranked:  # common terms only: any `limit` matches, no rank over all of them
+            return self.db.query(
+                "SELECT rowid, tokens, n_tokens FROM kw_chunks"
+                " WHERE tsv @@ ?::tsquery AND acl_tokens && ?::text[] LIMIT ?",
+                (query, list(allowed), limit))
         return self.db.query(
             "SELECT rowid, tokens, n_tokens FROM kw_chunks"
             " WHERE tsv @@ ?::tsquery AND acl_tokens && ?::text[]"

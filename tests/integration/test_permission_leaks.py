@@ -303,3 +303,36 @@ def test_thousands_of_restricted_chunks_do_not_change_the_keyword_pool(tmp_path,
         app.close()
     assert len(seen["public"]) == 5
     assert seen["full"] == seen["public"]
+
+
+def test_a_common_terms_pool_read_unranked_holds_only_readable_chunks(tmp_path, backend,
+                                                                      monkeypatch):
+    """A query of common terms only reads its pool unranked at scale (retriever/bm25.py
+    RANKED_POSTINGS: 1-2 s per query at a million chunks before); the pool still holds only
+    chunks the asker may read that contain every term, and restricted chunks cannot push the
+    public ones out of it."""
+    import retriever.bm25 as bm25
+    from kb.app.wiring import build
+    from kb.core.config import Settings
+
+    monkeypatch.setattr(bm25, "RANKED_POSTINGS", 0)
+    public = frozenset({"public"})
+    team = [_chunk(f"t{i:02d}", f"The team report number {i} for the year.", public)
+            for i in range(30)]
+    other = [_chunk(f"o{i:02d}", f"The year in review, part {i}.", public) for i in range(10)]
+    secret = [_chunk(f"s{i:04d}", f"Team year budget line {i} of the layoffs.",
+                     frozenset({"group:hr"})) for i in range(1500)]
+    seen = {}
+    for name, chunks in (("full", secret + team + other), ("public", team + other)):
+        app = build(Settings(home=tmp_path / f"home-{name}", keyword_pool=5,
+                             keyword_common_cutoff=0.01, **backend(name)))
+        index = app.keyword_index
+        for start in range(0, len(chunks), 500):
+            index.upsert(chunks[start:start + 500])
+        hits = index.search("team year", 5, Principal("anon").acl_tokens())
+        assert len(hits) == 5
+        assert all(c.acl == public and "team" in c.text.lower() and "year" in c.text
+                   for c, _ in hits)
+        seen[name] = sorted(c.chunk_id for c, _ in hits)
+        app.close()
+    assert seen["full"] == seen["public"]
