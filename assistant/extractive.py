@@ -38,7 +38,7 @@ class ExtractiveAnswerer:
                  rank_penalty: float = 0.1, passage_weight: float = 0.25,
                  kind_bonus: float = 0.2,
                  similarity: Callable[[str, list[str]], list[float]] | None = None,
-                 across: int = 2, embedded: int = 6, unit_weight: float = 0.1,
+                 across: int = 3, embedded: int = 6, unit_weight: float = 0.2,
                  close: float = 0.1, sim_weight: float = 0.5,
                  literal_weight: float = 0.25, close_embedded: int = 4) -> None:
         # (question, sentences) -> similarities: picks the sentence when the best passage is in
