@@ -109,17 +109,22 @@ class Evidence:
         return out
 
     def other_language(self, p: Passage) -> bool:
-        return bool(self.lang) and p.chunk.lang in ("zh", "en") and p.chunk.lang != self.lang
+        return in_other_language(p, self.lang)
 
     def crosslang_coverage(self, p: Passage) -> float:
-        """The idf-weighted share of the question's units (`Unit`) that passage `p` holds in
-        some form (`unit_weights`): how
-        much of the question an other-language passage speaks about, where key terms cannot
-        match at all. 0 without units."""
+        """The idf-weighted share of the question's units (`Unit`) that passage `p` (with its
+        title) holds in some form: how much of the question an other-language passage speaks
+        about, where key terms cannot match at all. 0 without units."""
+        return self.unit_share(f"{p.normalized}\n{squash(p.chunk.title)}", p.terms)
+
+    def unit_share(self, normalized: str, terms: frozenset[str]) -> float:
+        """The idf-weighted share of the units (`unit_weights`) held by a text given as its
+        squashed form and its content terms (passages.text_terms); 0 without units."""
         total = sum(self.unit_weights)
         if not total:
             return 0.0
-        return sum(w for u, w in zip(self.units, self.unit_weights) if u.found_in(p)) / total
+        return sum(w for u, w in zip(self.units, self.unit_weights)
+                   if u.found(normalized, terms)) / total
 
     @cached_property
     def unit_weights(self) -> list[float]:
@@ -153,55 +158,48 @@ class Evidence:
                 "pair_coverage": pair, "crosslang_coverage": crosslang}
 
 
+def in_other_language(p: Passage, lang: str) -> bool:
+    """`p` is in the other of the two languages than `lang` (the question's; '' = unknown)."""
+    return bool(lang) and p.chunk.lang in ("zh", "en") and p.chunk.lang != lang
+
+
 @dataclass(frozen=True)
 class Unit:
     """One word or phrase of a question and the ways the other language (or a synonym) writes
     it: "annual leave" -> {年假, 年休假}, 发票 -> {invoice, receipt}; a word no dictionary has (a
-    name, a number, an acronym) stands for itself."""
+    name, a number, an acronym) stands for itself. Each form is kept as it is matched: Chinese
+    ones squashed (found inside a text), the others as their content terms (all needed)."""
 
     text: str
-    forms: frozenset[str]
+    chinese: tuple[str, ...]
+    latin: tuple[frozenset[str], ...]
 
-    def found_in(self, p: Passage) -> bool:
-        return self.found(f"{p.normalized}\n{squash(p.chunk.title)}", p.terms)
+    @classmethod
+    def of(cls, text: str, forms: Iterable[str] = ()) -> "Unit":
+        every = dict.fromkeys((text, *forms))
+        latin = (frozenset(query_terms(f)) for f in every if not is_cjk(f))
+        return cls(text, tuple(squash(f) for f in every if is_cjk(f)), tuple(t for t in latin if t))
 
     def found(self, normalized: str, terms: frozenset[str]) -> bool:
         """In a text given as its squashed form and its content terms (passages.text_terms)."""
-        for form in (self.text, *self.forms):
-            if is_cjk(form):
-                if squash(form) in normalized:
-                    return True
-            else:
-                need = set(query_terms(form))
-                if need and need <= terms:
-                    return True
-        return False
+        return any(f in normalized for f in self.chinese) or any(t <= terms for t in self.latin)
 
 
-def unit_share(evidence: "Evidence", text: str, terms: frozenset[str]) -> float:
-    """The weighted share of the evidence's units a text holds (0 without units)."""
-    weights = evidence.unit_weights
-    if not sum(weights):
-        return 0.0
-    normalized = squash(text)
-    return sum(w for u, w in zip(evidence.units, weights)
-               if u.found(normalized, terms)) / sum(weights)
-
-
-def question_units(question: str, lexicon) -> tuple[Unit, ...]:
+def question_units(question: str, lexicon,
+                   words: Sequence[str] | None = None) -> tuple[Unit, ...]:
     """The question's units for `Evidence.crosslang_coverage`: each word or phrase `lexicon`
-    (kb.core.lexicon.Lexicon: `terms_in`, `equivalents`) knows, with its equivalents, and each
-    other content term written in Latin letters or digits (names, numbers, acronyms) as
-    itself. Chinese words the dictionary does not know are left out: no other-language text
-    can hold them."""
+    (kb.core.lexicon.Lexicon: `terms_in`, `equivalents`) knows (`words`, when the caller has
+    already asked it for them), with its equivalents, and each other content term written in
+    Latin letters or digits (names, numbers, acronyms) as itself. Chinese words the dictionary
+    does not know are left out: no other-language text can hold them."""
     units: list[Unit] = []
     known: set[str] = set()
-    for word in lexicon.terms_in(question):
-        units.append(Unit(word, frozenset(lexicon.equivalents(word))))
+    for word in lexicon.terms_in(question) if words is None else words:
+        units.append(Unit.of(word, lexicon.equivalents(word)))
         known.update(query_terms(word))
     for term in query_terms(question):
         if term not in known and not is_cjk(term):
-            units.append(Unit(term, frozenset()))
+            units.append(Unit.of(term))
             known.add(term)
     return tuple(units)
 

@@ -9,10 +9,10 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.asks import asks, holds
-from assistant.evidence import Evidence, Scored, unit_share
+from assistant.evidence import Evidence, Scored
 from assistant.language import FRAMING, quote
 from assistant.passages import Passage
-from kb.core.text import is_wide
+from kb.core.text import is_wide, squash
 
 
 class ExtractiveAnswerer:
@@ -111,11 +111,10 @@ class ExtractiveAnswerer:
                           evidence: Evidence) -> list[Scored]:
         """When the best two sentences score within `close` of each other, key terms cannot
         tell which answers: the `close_embedded` best are compared with the question by the
-        embedder
-        and the lead is the one with the best score plus `sim_weight` times its similarity and
-        `literal_weight` times its share of the question's own words (`Evidence.literal_share`: "up to 500 EUR"
-        against "above 500 EUR", which the embedder hardly tells apart); the others keep their
-        order. A clear lead is kept without embedding anything."""
+        embedder, and the lead is the one with the best score plus `sim_weight` times its
+        similarity and `literal_weight` times its share of the question's own words
+        (`Evidence.literal_share`: "up to 500 EUR" against "above 500 EUR", which the embedder
+        hardly tells apart); the others keep their order. A clear lead embeds nothing."""
         if self.similarity is None or self.close <= 0 or len(ranked) < 2 or \
                 ranked[0].score - ranked[1].score >= self.close:
             return ranked
@@ -150,7 +149,7 @@ class ExtractiveAnswerer:
         for p in others:
             for x in p.sentences:
                 if p.quotable(x) and (not kind or holds(kind, x.text)):
-                    share = unit_share(evidence, x.text, x.terms | p.context_terms)
+                    share = evidence.unit_share(squash(x.text), x.terms | p.context_terms)
                     cands.append((share - self.rank_penalty * (p.n - others[0].n), p, x))
         if not cands:
             return []

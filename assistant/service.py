@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from assistant.evidence import Evidence, question_units
+from assistant.evidence import Evidence, in_other_language, question_units
 from assistant.followup import FollowUps
 from assistant.language import FRAMING, NOT_FOUND, question_lang
 from assistant.passages import numbered
@@ -151,24 +151,29 @@ class Assistant:
                    if self.term_weights and terms else {})
         alts = {t: {frozenset(query_terms(e)) for e in self.equivalents(t)} - {frozenset([t])}
                 for t in terms} if self.equivalents else {}
-        if self.lexicon is not None:  # words people use for the words policies use
-            for t, words in same_language_synonyms(question, self.lexicon).items():
-                alts[t] = alts.get(t, set()) | words
         passages = numbered(hits, self.answer_k)
         lang = question_lang(question)
-        units = (question_units(question, self.lexicon) if self.lexicon is not None and any(
-            p.chunk.lang in ("zh", "en") and p.chunk.lang != lang for p in passages) else ())
+        units: tuple = ()
+        if self.lexicon is not None:
+            words = self.lexicon.terms_in(question)  # once, for the synonyms and the units
+            # words people use for the words policies use
+            for t, alt in same_language_synonyms(question, self.lexicon, words).items():
+                alts[t] = alts.get(t, set()) | alt
+            if any(in_other_language(p, lang) for p in passages):
+                units = question_units(question, self.lexicon, words)
         return Evidence(terms, weights, passages, lang, alts or None, question, units)
 
 
-def same_language_synonyms(question: str, lexicon) -> dict[str, set[frozenset[str]]]:
+def same_language_synonyms(question: str, lexicon,
+                           words: Sequence[str] | None = None) -> dict[str, set[frozenset[str]]]:
     """{key term of the question: its alternatives}, from the lexicon's synonym groups in the
     question's language (kb/core/synonyms.yaml and the content owner's file): each synonym of
     a word or phrase of the question, as the set of its content terms, stands for each term of
     that word or phrase ("vacation days" -> {annual, leave}; 电脑 -> {笔记本电脑}). Translations
-    stay out: they are the cross-language evidence's (Evidence.units)."""
+    stay out: they are the cross-language evidence's (Evidence.units). `words`: the question's
+    words the lexicon knows, when the caller has them already."""
     out: dict[str, set[frozenset[str]]] = {}
-    for unit in lexicon.terms_in(question):
+    for unit in lexicon.terms_in(question) if words is None else words:
         own = frozenset(query_terms(unit))
         alts = {frozenset(query_terms(w)) for w in lexicon.synonyms(unit)
                 if is_cjk(w) == is_cjk(unit)} - {own, frozenset()}

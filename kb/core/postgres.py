@@ -172,27 +172,32 @@ class PostgresDatabase:
 
         with self._conn() as conn:
             conn.execute("SET lock_timeout = '60s'")
-            tables = [r[0] for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                " ORDER BY tablename").fetchall()]
-            verb = "VACUUM (FULL)" if self.purge == "full" else "VACUUM"
-            for table in tables:
-                try:
-                    conn.execute(f'{verb} "{table}"')
-                    done["postgres_tables_vacuumed"] += 1
-                except (psycopg.errors.LockNotAvailable, psycopg.errors.InsufficientPrivilege) as exc:
-                    log.warning("purge: %s %s skipped: %s", verb, table, exc)
-            if self.purge == "full":
-                try:
-                    conn.execute("CHECKPOINT")
-                    conn.execute("SELECT pg_switch_wal()")
-                    conn.execute("CHECKPOINT")
-                    done["postgres_wal_rotated"] = 1
-                except psycopg.errors.InsufficientPrivilege as exc:
-                    log.warning("purge: the WAL was not rotated (%s); deleted texts stay in its "
-                                "segments until the server recycles them", exc)
-            conn.execute("RESET lock_timeout")
+            try:
+                self._purge(conn, psycopg.errors, done)
+            finally:  # the connection goes back to the pool as it came out
+                conn.execute("RESET lock_timeout")
         return done
+
+    def _purge(self, conn, errors, done: dict[str, int]) -> None:
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            " ORDER BY tablename").fetchall()]
+        verb = "VACUUM (FULL)" if self.purge == "full" else "VACUUM"
+        for table in tables:
+            try:
+                conn.execute(f'{verb} "{table}"')
+                done["postgres_tables_vacuumed"] += 1
+            except (errors.LockNotAvailable, errors.InsufficientPrivilege) as exc:
+                log.warning("purge: %s %s skipped: %s", verb, table, exc)
+        if self.purge == "full":
+            try:
+                conn.execute("CHECKPOINT")
+                conn.execute("SELECT pg_switch_wal()")
+                conn.execute("CHECKPOINT")
+                done["postgres_wal_rotated"] = 1
+            except errors.InsufficientPrivilege as exc:
+                log.warning("purge: the WAL was not rotated (%s); deleted texts stay in its "
+                            "segments until the server recycles them", exc)
 
     def close(self) -> None:
         with self._cv:

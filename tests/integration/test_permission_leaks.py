@@ -277,13 +277,27 @@ def _chunk(doc: str, text: str, acl: frozenset[str]):
                  lang="en", acl=acl, path=f"{doc}.md", title="")
 
 
+def _fresh_keyword_search(tmp_path, backend, name: str, chunks, query: str, **settings):
+    """`query`'s top 5 for an anonymous user in a new keyword index (store set `name`, pool of
+    5) holding `chunks`, written in batches of 500."""
+    from kb.app.wiring import build
+    from kb.core.config import Settings
+
+    app = build(Settings(home=tmp_path / f"home-{name}", keyword_pool=5, **settings,
+                         **backend(name)))
+    try:
+        index = app.keyword_index
+        for start in range(0, len(chunks), 500):
+            index.upsert(chunks[start:start + 500])
+        return index.search(query, 5, Principal("anon").acl_tokens())
+    finally:
+        app.close()
+
+
 def test_thousands_of_restricted_chunks_do_not_change_the_keyword_pool(tmp_path, backend):
     """The keyword pool was the top of FTS5 `bm25()` over every row: 2,000 restricted chunks
     saying "quokka" made that word cheap, so the public "quokka" chunks (the best by the
     visible statistics) fell out of the pool and another user got the "zebra" ones instead."""
-    from kb.app.wiring import build
-    from kb.core.config import Settings
-
     public = frozenset({"public"})
     zebras = [_chunk(f"z{i:02d}", f"The zebra report number {i} for the team.", public)
               for i in range(20)]
@@ -293,14 +307,9 @@ def test_thousands_of_restricted_chunks_do_not_change_the_keyword_pool(tmp_path,
                      frozenset({"group:hr"})) for i in range(2000)]
     seen = {}
     for name, chunks in (("full", secret + zebras + quokkas), ("public", zebras + quokkas)):
-        app = build(Settings(home=tmp_path / f"home-{name}", keyword_pool=5,
-                             keyword_common_cutoff=1.0, **backend(name)))
-        index = app.keyword_index
-        for start in range(0, len(chunks), 500):
-            index.upsert(chunks[start:start + 500])
-        seen[name] = [(c.chunk_id, round(s, 9))
-                      for c, s in index.search("zebra quokka", 5, Principal("anon").acl_tokens())]
-        app.close()
+        hits = _fresh_keyword_search(tmp_path, backend, name, chunks, "zebra quokka",
+                                     keyword_common_cutoff=1.0)
+        seen[name] = [(c.chunk_id, round(s, 9)) for c, s in hits]
     assert len(seen["public"]) == 5
     assert seen["full"] == seen["public"]
 
@@ -312,8 +321,6 @@ def test_a_common_terms_pool_read_unranked_holds_only_readable_chunks(tmp_path, 
     chunks the asker may read that contain every term, and restricted chunks cannot push the
     public ones out of it."""
     import retriever.bm25 as bm25
-    from kb.app.wiring import build
-    from kb.core.config import Settings
 
     monkeypatch.setattr(bm25, "RANKED_POSTINGS", 0)
     public = frozenset({"public"})
@@ -324,15 +331,10 @@ def test_a_common_terms_pool_read_unranked_holds_only_readable_chunks(tmp_path, 
                      frozenset({"group:hr"})) for i in range(1500)]
     seen = {}
     for name, chunks in (("full", secret + team + other), ("public", team + other)):
-        app = build(Settings(home=tmp_path / f"home-{name}", keyword_pool=5,
-                             keyword_common_cutoff=0.01, **backend(name)))
-        index = app.keyword_index
-        for start in range(0, len(chunks), 500):
-            index.upsert(chunks[start:start + 500])
-        hits = index.search("team year", 5, Principal("anon").acl_tokens())
+        hits = _fresh_keyword_search(tmp_path, backend, name, chunks, "team year",
+                                     keyword_common_cutoff=0.01)
         assert len(hits) == 5
         assert all(c.acl == public and "team" in c.text.lower() and "year" in c.text
                    for c, _ in hits)
         seen[name] = sorted(c.chunk_id for c, _ in hits)
-        app.close()
     assert seen["full"] == seen["public"]
